@@ -1,0 +1,16 @@
+// Platforms without a native audio backend compiled in: every open reports BACKEND_UNAVAILABLE.
+#include "common/backend.h"
+
+namespace loopcheck {
+
+BackendInfo GetNativeBackendInfo() {
+  BackendInfo info;
+  info.name = "null";
+  info.available = false;
+  info.unavailable.code = ErrorCode::BACKEND_UNAVAILABLE;
+  info.unavailable.message = "this build of the loopcheck addon has no native audio backend";
+  info.unavailable.hint = "use --backend virtual, or build on Linux (pulse) or Windows (wasapi)";
+  return info;
+}
+
+}  // namespace loopcheck

@@ -1,0 +1,45 @@
+/** The report model every Reporter renders, and the Reporter interface (one small class per format). */
+import type { CaseResult, Criteria } from '../harness/types.js';
+
+export interface ReportSummary {
+  /** Max write→delivery latency over latency repeats, ms (the number judged against maxLatencyMs). */
+  latencyMs: number | null;
+  latencyMsMax: number | null;
+  latencyMsMin?: number | null;
+  latencyMsMedian?: number | null;
+  dropouts: number;
+  captureBufferMsP50: number | null;
+  captureBufferMsP99: number | null;
+  snrDbMin: number | null;
+  overruns?: number;
+  bitExact?: boolean | null;
+}
+
+export interface Report {
+  tool: 'loopcheck';
+  version: string;
+  passed: boolean;
+  /** True on the virtual backend: no real audio device was measured. */
+  simulated: boolean;
+  /** True when the run was cut short (Ctrl-C, device lost): the report is partial. */
+  interrupted: boolean;
+  /** Why the run stopped early, one line, when it did. */
+  error?: string;
+  backend: string;
+  device: { id: string; name: string };
+  format: { sampleRate: number; channels: number; sampleFormat: string; bufferMs: number };
+  criteria: Criteria;
+  summary: ReportSummary;
+  cases: CaseResult[];
+  environment: { os: string; node: string; hostname: string; impair?: Record<string, number> };
+  startedAt: string;
+  durationMs: number;
+}
+
+export interface Reporter {
+  /** Short name, e.g. "json". */
+  readonly name: string;
+  /** File name inside the output directory, e.g. "report.json". */
+  readonly fileName: string;
+  render(report: Report): string;
+}
