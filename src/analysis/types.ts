@@ -63,3 +63,35 @@ export interface ImpulseResponse {
   samples: Float32Array;
   preSamples: number;
 }
+
+/**
+ * Piecewise map from reference to capture. Within a segment, the capture position of reference sample r
+ * is `offsetSamples + r · ratio`. A `gap` moves the next segment's offset down by the frames lost; inserted
+ * audio moves it up. Zero-fills and clicks do not change it.
+ */
+export interface AlignmentSegment {
+  /** Capture sample range [captureStart, captureEnd) this segment's map applies to. */
+  captureStart: number;
+  captureEnd: number;
+  /** Capture position of reference sample 0 under this segment's map (for the first segment: the latency). */
+  offsetSamples: number;
+}
+
+export interface Alignment {
+  latency: LatencyEstimate;
+  /** Capture samples per reference sample: 1 + driftPpm·1e−6, shared by all segments. */
+  ratio: number;
+  driftPpm: number;
+  segments: AlignmentSegment[];
+  /** Peak normalised correlation of the coarse search, 0…1. */
+  correlation: number;
+}
+
+/** What dropout detection returns besides the dropouts themselves. */
+export interface DropoutAnalysis {
+  dropouts: Dropout[];
+  /** Segments with gap positions refined to the sample. */
+  segments: AlignmentSegment[];
+  /** Capture ranges [start, end) to leave out of level metrics (gain, SNR, THD+N). */
+  excluded: [number, number][];
+}
