@@ -2,8 +2,9 @@
 import type { CaseResult, Criteria } from '../harness/types.js';
 
 export interface ReportSummary {
-  /** Max write→delivery latency over latency repeats, ms (the number judged against maxLatencyMs). */
+  /** Median write→delivery latency over every case that measured it, ms. */
   latencyMs: number | null;
+  /** Max of the same: the number judged against maxLatencyMs. */
   latencyMsMax: number | null;
   latencyMsMin?: number | null;
   latencyMsMedian?: number | null;
