@@ -77,6 +77,8 @@ export interface CaseResult {
   analysis?: AnalysisResult;
   /** Reference and aligned capture excerpts for the HTML plots. */
   plots?: CasePlots;
+  /** Per chunk: delivery − device time, ms (for the run's percentiles; not serialised). */
+  captureBufferMs?: number[];
 }
 
 export interface CasePlots {
