@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "common/backend.h"
+#include "common/binding.h"
 #include "common/clock.h"
 
 #ifndef LOOPCHECK_VERSION
@@ -41,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("now", Napi::Function::New(env, Now, "now"));
   exports.Set("backendInfo", Napi::Function::New(env, GetBackendInfo, "backendInfo"));
+  loopcheck::RegisterBackendExports(env, exports);
   return exports;
 }
 

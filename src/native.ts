@@ -6,12 +6,81 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { LoopcheckError, type ErrorCode } from './errors.js';
+import { ERROR_CODES, LoopcheckError, type ErrorCode } from './errors.js';
 
 export interface NativeBackendInfo {
   name: string;
   available: boolean;
   error?: { code: ErrorCode; message: string; hint: string; osCode?: number };
+}
+
+/** A device as native/linux/pulse_binding.cc lists it (`related`: a sink's monitor, or the sink a monitor watches). */
+export interface NativeDevice {
+  id: string;
+  name: string;
+  kind: 'render' | 'capture' | 'monitor';
+  isDefault: boolean;
+  sampleRate: number;
+  channels: number;
+  related: string;
+}
+
+/** What a native stream was granted. `bufferMs`: fragsize (capture) or tlength (render). */
+export interface NativeStreamInfo {
+  device: string;
+  sampleRate: number;
+  channels: number;
+  bufferMs: number;
+}
+
+/** Bits of NativeChunk.flags (native/common/capture_queue.h ChunkFlag). */
+export const NATIVE_CHUNK_FLAG = { discontinuity: 1, silent: 2, timestampError: 4 } as const;
+
+/** One capture chunk from the pump. Times are ms on the addon's monotonic clock (`now()` / 1e6). */
+export interface NativeChunk {
+  /** Interleaved float32, a fresh array per chunk. */
+  samples: Float32Array;
+  frames: number;
+  channels: number;
+  sampleRate: number;
+  framePosition: number;
+  deviceTimeMs: number;
+  receivedAtMs: number;
+  flags: number;
+  /** Frames dropped by the native ring or the bounded JS queue since the previous chunk. */
+  overruns: number;
+  underruns: number;
+}
+
+export interface NativePlayResult {
+  /** When frame 0 was handed to pa_stream_write, ms on the addon's monotonic clock. */
+  writeTimeMs: number;
+  framesWritten: number;
+  /** Underflows while the signal still had data. */
+  underruns: number;
+}
+
+/**
+ * onChunk(chunk, null) per chunk; onChunk(null, error) when the stream failed (error carries code/hint/osCode);
+ * onChunk(null, null) once at the end, after stopCapture() or after an error.
+ */
+export type NativeChunkCallback = (chunk: NativeChunk | null, error: unknown) => void;
+
+/** native/linux/pulse_binding.cc: one PulseAudio connection, at most one capture and one playback stream. */
+export interface NativePulseSession {
+  listDevices(): NativeDevice[];
+  libraryVersion(): string;
+  /** Record stream on the sink's monitor (device = sink id; default sink when omitted). */
+  openCapture(
+    options: { device?: string; sampleRate: number; channels: number; bufferMs: number },
+    onChunk: NativeChunkCallback,
+  ): NativeStreamInfo;
+  stopCapture(): void;
+  openPlayback(options: { device?: string; sampleRate: number; channels: number; bufferMs: number }): NativeStreamInfo;
+  /** Resolves when the last frame was handed to PulseAudio. */
+  play(interleaved: Float32Array): Promise<NativePlayResult>;
+  closePlayback(): void;
+  close(): void;
 }
 
 /** The typed surface of native/addon.cc. */
@@ -20,6 +89,38 @@ export interface NativeBinding {
   /** Monotonic clock, nanoseconds. */
   now(): bigint;
   backendInfo(): NativeBackendInfo;
+  /** Linux builds only. Throws SERVICE_UNAVAILABLE (no server) or BACKEND_UNAVAILABLE (no libpulse). */
+  PulseSession?: new (options?: { timeoutMs?: number }) => NativePulseSession;
+}
+
+/**
+ * Converts what the addon throws (an Error with `code`, `hint`, `osCode`) into a LoopcheckError;
+ * anything else becomes INTERNAL.
+ */
+export function toLoopcheckError(e: unknown): LoopcheckError {
+  if (e instanceof LoopcheckError) return e;
+  const o = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; message?: unknown; hint?: unknown; osCode?: unknown };
+  const code = typeof o.code === 'string' && (ERROR_CODES as readonly string[]).includes(o.code) ? (o.code as ErrorCode) : 'INTERNAL';
+  const message = typeof o.message === 'string' ? o.message : String(e);
+  return new LoopcheckError(code, message, {
+    ...(typeof o.hint === 'string' && o.hint ? { hint: o.hint } : {}),
+    ...(typeof o.osCode === 'number' ? { osCode: o.osCode } : {}),
+    cause: e,
+  });
+}
+
+/** Runs a native call, rethrowing its errors as LoopcheckError. */
+export function callNative<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw toLoopcheckError(e);
+  }
+}
+
+/** The addon's monotonic clock in ms (µs resolution), the clock native chunk and play times use. */
+export function nativeNowMs(binding: NativeBinding = native()): number {
+  return Number(binding.now() / 1000n) / 1000;
 }
 
 const require = createRequire(import.meta.url);

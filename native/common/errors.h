@@ -41,6 +41,15 @@ struct Error {
   bool has_os_code = false;
   const char* message = "";  // static string; backends never allocate to describe an error
   const char* hint = "";
+  const char* detail = "";   // static text from the OS/library (e.g. pa_strerror), appended to message
 };
+
+inline Error MakeError(ErrorCode code, const char* message, const char* hint = "") {
+  Error e;
+  e.code = code;
+  e.message = message;
+  e.hint = hint;
+  return e;
+}
 
 }  // namespace loopcheck

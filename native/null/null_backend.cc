@@ -1,5 +1,6 @@
 // Platforms without a native audio backend compiled in: every open reports BACKEND_UNAVAILABLE.
 #include "common/backend.h"
+#include "common/binding.h"
 
 namespace loopcheck {
 
@@ -12,5 +13,8 @@ BackendInfo GetNativeBackendInfo() {
   info.unavailable.hint = "use --backend virtual, or build on Linux (pulse) or Windows (wasapi)";
   return info;
 }
+
+// No backend classes to register: src/native.ts reports the missing class as BACKEND_UNAVAILABLE.
+void RegisterBackendExports(Napi::Env, Napi::Object) {}
 
 }  // namespace loopcheck

@@ -1,0 +1,214 @@
+// Native unit tests for the device-independent engine (ring buffer, capture queue / chunk assembly).
+// Built as the separate CMake target `loopcheck_native_tests`; run by test/native/engine.test.ts.
+// Prints one line per failed check and exits 1 if any failed.
+#include <cstdio>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "common/capture_queue.h"
+#include "common/ring_buffer.h"
+
+namespace {
+int failures = 0;
+int checks = 0;
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    checks++;                                                                \
+    if (!(cond)) {                                                           \
+      failures++;                                                            \
+      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
+    }                                                                        \
+  } while (0)
+#define CHECK_EQ(a, b)                                                                                   \
+  do {                                                                                                   \
+    checks++;                                                                                            \
+    if (!((a) == (b))) {                                                                                 \
+      failures++;                                                                                        \
+      std::printf("FAIL %s:%d: %s == %s (%lld vs %lld)\n", __FILE__, __LINE__, #a, #b, (long long)(a), \
+                  (long long)(b));                                                                       \
+    }                                                                                                    \
+  } while (0)
+
+using loopcheck::BlockMark;
+using loopcheck::CaptureQueue;
+using loopcheck::Chunk;
+using loopcheck::SpscRing;
+
+void TestCapacityRoundsUp() {
+  SpscRing<int> r(5);
+  CHECK_EQ(r.capacity(), 8u);
+  SpscRing<int> r2(16);
+  CHECK_EQ(r2.capacity(), 16u);
+}
+
+void TestWrapAround() {
+  SpscRing<int> r(8);
+  int seq = 0, expect = 0;
+  // Write 5 / read 5 repeatedly: indices cross the end of the storage every other round.
+  for (int round = 0; round < 100; round++) {
+    int in[5];
+    for (int& v : in) v = seq++;
+    CHECK(r.TryWriteAll(in, 5));
+    int out[5] = {};
+    CHECK_EQ(r.Read(out, 5), 5u);
+    for (int v : out) CHECK_EQ(v, expect++);
+  }
+  CHECK_EQ(r.overrunElements(), 0u);
+  CHECK_EQ(r.ReadAvailable(), 0u);
+}
+
+void TestOverrunCounting() {
+  SpscRing<float> r(8);
+  float block[6] = {1, 2, 3, 4, 5, 6};
+  CHECK(r.TryWriteAll(block, 6));
+  CHECK(!r.TryWriteAll(block, 3));  // only 2 free: rejected whole, producer does not wait
+  CHECK_EQ(r.overrunElements(), 3u);
+  CHECK_EQ(r.overrunWrites(), 1u);
+  CHECK(r.TryWriteAll(block, 2));   // exactly fills
+  CHECK_EQ(r.WriteAvailable(), 0u);
+  CHECK(!r.TryWriteAll(block, 1));
+  CHECK_EQ(r.overrunElements(), 4u);
+  float out[8];
+  CHECK_EQ(r.Read(out, 8), 8u);
+  CHECK(out[0] == 1.0f && out[5] == 6.0f && out[6] == 1.0f && out[7] == 2.0f);
+}
+
+void TestConcurrentSpsc() {
+  // One producer, one consumer, 2^20 elements through a 64-slot ring: order and count preserved.
+  SpscRing<uint32_t> r(64);
+  const uint32_t total = 1u << 20;
+  std::thread producer([&] {
+    uint32_t next = 0;
+    while (next < total) {
+      uint32_t block[7];
+      uint32_t n = total - next < 7 ? total - next : 7;
+      for (uint32_t i = 0; i < n; i++) block[i] = next + i;
+      if (r.TryWriteAll(block, n)) next += n;
+      else std::this_thread::yield();
+    }
+  });
+  uint32_t expect = 0;
+  bool ordered = true;
+  while (expect < total) {
+    uint32_t out[16];
+    size_t n = r.Read(out, 16);
+    for (size_t i = 0; i < n; i++) ordered = ordered && (out[i] == expect++);
+    if (n == 0) std::this_thread::yield();
+  }
+  producer.join();
+  CHECK(ordered);
+  CHECK_EQ(expect, total);
+}
+
+std::vector<float> Ramp(size_t frames, unsigned channels, float start) {
+  std::vector<float> v(frames * channels);
+  for (size_t i = 0; i < v.size(); i++) v[i] = start + static_cast<float>(i);
+  return v;
+}
+
+void TestChunkAssembly() {
+  // 2 channels, 1000 Hz "rate" so 1 frame = 1 ms = 1e6 ns; blocks of 7 frames batched into 10..20 frames.
+  CaptureQueue q(2, 1000, 64);
+  int64_t t0 = 5'000'000'000;
+  for (int b = 0; b < 3; b++) {
+    auto block = Ramp(7, 2, static_cast<float>(b * 14));
+    CHECK(q.PushBlock(block.data(), 7, t0 + b * 7'000'000, 0));
+  }
+  Chunk c;
+  CHECK(q.PopChunk(c, 10, 20, false));
+  CHECK_EQ(c.frames, 20u);
+  CHECK_EQ(c.frame_position, 0u);
+  CHECK_EQ(c.device_time_ns, t0);
+  CHECK_EQ(c.flags, 0u);
+  bool ramp = true;
+  for (size_t i = 0; i < c.samples.size(); i++) ramp = ramp && c.samples[i] == static_cast<float>(i);
+  CHECK(ramp);
+  CHECK(!q.PopChunk(c, 10, 20, false));  // 1 frame left < min
+  CHECK(q.PopChunk(c, 10, 20, true));    // flush
+  CHECK_EQ(c.frames, 1u);
+  CHECK_EQ(c.frame_position, 20u);
+  CHECK_EQ(c.device_time_ns, t0 + 20'000'000);  // mark of block 2 (frame 14) + 6 frames
+  CHECK(c.samples[0] == 40.0f && c.samples[1] == 41.0f);
+}
+
+void TestOverrunAndHoleMakeDiscontinuity() {
+  CaptureQueue q(1, 1000, 16);  // 16 frames of room
+  auto a = Ramp(12, 1, 0);
+  CHECK(q.PushBlock(a.data(), 12, 0, 0));
+  auto b = Ramp(8, 1, 100);
+  CHECK(!q.PushBlock(b.data(), 8, 12'000'000, 0));  // does not fit: dropped, position advances to 20
+  CHECK_EQ(q.droppedFrames(), 8u);
+  Chunk c;
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frames, 12u);
+  CHECK_EQ(c.overruns, 8u);  // reported on the first chunk popped after the drop
+  auto d = Ramp(4, 1, 200);
+  CHECK(q.PushBlock(d.data(), 4, 20'000'000, 0));
+  q.PushHole(3);  // device hole: 3 frames never delivered
+  auto e = Ramp(4, 1, 300);
+  CHECK(q.PushBlock(e.data(), 4, 27'000'000, 0));
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frames, 4u);  // cut at the hole
+  CHECK_EQ(c.frame_position, 20u);
+  CHECK_EQ(c.flags & loopcheck::kChunkDiscontinuity, loopcheck::kChunkDiscontinuity);
+  CHECK_EQ(c.overruns, 0u);
+  CHECK(c.samples[0] == 200.0f);
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frames, 4u);
+  CHECK_EQ(c.frame_position, 27u);
+  CHECK_EQ(c.device_time_ns, 27'000'000);
+  CHECK_EQ(c.flags & loopcheck::kChunkDiscontinuity, loopcheck::kChunkDiscontinuity);
+  CHECK(c.samples[0] == 300.0f);
+}
+
+void TestFlagChangeCutsChunkAndConsumerDrop() {
+  CaptureQueue q(1, 1000, 64);
+  auto a = Ramp(5, 1, 0);
+  CHECK(q.PushBlock(a.data(), 5, 0, 0));
+  CHECK(q.PushBlock(a.data(), 5, 5'000'000, loopcheck::kChunkSilent));
+  Chunk c;
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frames, 5u);
+  CHECK_EQ(c.flags, 0u);
+  q.AddConsumerDrop(7);
+  q.AddUnderruns(2);
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frames, 5u);
+  CHECK_EQ(c.flags, loopcheck::kChunkSilent | loopcheck::kChunkDiscontinuity);
+  CHECK_EQ(c.overruns, 7u);
+  CHECK_EQ(c.underruns, 2u);
+}
+
+void TestLongRunWrapsWithMarks() {
+  // Many blocks through a small queue: positions and times stay exact across ring wrap-around.
+  CaptureQueue q(2, 48000, 256, 8);
+  uint64_t expect_pos = 0;
+  bool ok = true;
+  for (int b = 0; b < 5000; b++) {
+    auto blk = Ramp(48, 2, 0);
+    if (!q.PushBlock(blk.data(), 48, static_cast<int64_t>(b) * 1'000'000, 0)) { ok = false; break; }
+    Chunk c;
+    while (q.PopChunk(c, 1, 30, false)) {
+      ok = ok && c.frame_position == expect_pos;
+      ok = ok && c.device_time_ns == static_cast<int64_t>(expect_pos * 1000000000ull / 48000);
+      expect_pos += c.frames;
+    }
+  }
+  CHECK(ok);
+  CHECK_EQ(expect_pos, 5000u * 48u);
+}
+}  // namespace
+
+int main() {
+  TestCapacityRoundsUp();
+  TestWrapAround();
+  TestOverrunCounting();
+  TestConcurrentSpsc();
+  TestChunkAssembly();
+  TestOverrunAndHoleMakeDiscontinuity();
+  TestFlagChangeCutsChunkAndConsumerDrop();
+  TestLongRunWrapsWithMarks();
+  std::printf("%d checks, %d failures\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}
