@@ -1,0 +1,459 @@
+/**
+ * Dropout detection: compares a capture with the reference mapped onto the capture's timeline by an
+ * `Alignment` (align.ts) and reports where audio was lost (`gap`), zeroed (`silence`) or disturbed (`click`).
+ *
+ * Conventions (design.md):
+ * - Positions are capture samples; `atSeconds` = capture sample index of the dropout's first sample / sampleRate.
+ * - Within a segment, the capture position of reference sample r is `offsetSamples + r·ratio`, so the aligned
+ *   reference is A[m] = reference((m − offsetSamples) / ratio) (band-limited sinc interpolation, dsp/sinc.ts).
+ * - gap: the next segment's offset is LOWER by the frames lost; durationMs = (offsetA − offsetB) / sampleRate.
+ *   Inserted audio (next offset HIGHER, e.g. a render underrun that played silence and then went on late) is
+ *   reported over the inserted span with durationMs = (offsetB − offsetA) / sampleRate, as `silence` when the
+ *   inserted samples are ~zero (RMS ≤ −20 dB re the aligned level around them, or ≤ the noise floor) and as
+ *   `gap` otherwise (foreign or repeated audio: the timeline still shifts). A repeated block equals the audio
+ *   before it, so which copy is "the inserted one" is ambiguous: the position may be off by the inserted length.
+ *   The inserted span belongs to no segment (the right segment starts where it ends).
+ * - silence: a run of capture samples with |x| ≤ ZERO_EPS (2^−15, one 16-bit LSB) where the aligned reference has
+ *   energy; durationMs = run length. A disturbed stretch whose capture energy is ≥ 20 dB below the expected
+ *   energy (zeros plus added noise) is reported as silence too.
+ * - click: residual e[m] = capture[m] − g·A[m] (g = least-squares gain over the aligned, dropout-free region)
+ *   with |e| > max(K_NOISE·σ_local, K_LEVEL·level_local, ABS_FLOOR), where σ_local = 1.4826 · median|e| over
+ *   5 ms blocks (max over ±2 blocks) and level_local = RMS of g·A over 5 ms. So a click is found when it stands
+ *   7× above the local robust noise floor and above −20 dB re the local signal RMS (a 0.1 spike on a −6 dBFS
+ *   sine, RMS 0.354, is 2.8× above). Exceedances closer than 1 ms form one click; durationMs = first…last.
+ *
+ * Alignment segment boundaries are only block-accurate: each boundary is re-found here to the sample by
+ * minimising Σ_{m<s} (x − g·A_left)² + Σ_{m≥s+I} (x − g·A_right)² (I = inserted frames, 0 for a gap).
+ * Only the aligned region counts: capture samples whose reference position lies inside the reference.
+ * Cost: one 64-tap sinc pass over the capture (align.ts `alignedReference`) plus ~6 linear passes (block medians
+ * by quickselect): O(N).
+ */
+import { LoopcheckError } from '../errors.js';
+import { delay, readLinear } from '../dsp/sinc.js';
+import { alignedReference } from './align.js';
+import type { Alignment, AlignmentSegment, Dropout, DropoutAnalysis, DropoutKind } from './types.js';
+
+/** |x| at or below this is a "zero" sample: one LSB of 16-bit PCM (−90.3 dBFS). */
+export const ZERO_EPS = 2 ** -15;
+/** Click threshold: residual above this many robust noise σ (1.4826·median|e|) … */
+export const K_NOISE = 7;
+/** … and above this fraction of the local aligned-reference RMS (−20 dB) … */
+export const K_LEVEL = 0.1;
+/** … and above this absolute level (−80 dBFS). */
+export const ABS_FLOOR = 1e-4;
+
+const BLOCK_MS = 5;
+const SIGMA_SPAN_BLOCKS = 2;
+const ENV_MS = 5;
+const CLICK_MERGE_MS = 1;
+const MIN_ZERO_RUN_MS = 0.25;
+const MIN_ZERO_RUN_SAMPLES = 4;
+/** Guard around a refined split where the splice itself may leave a residual (not a click). */
+const SPLIT_GUARD_MS = 2;
+/** Margin added around every dropout in `excluded`. */
+const EXCLUDE_MARGIN_MS = 1;
+/** Boundary search half-width, capture samples: alignment boundaries are ±4096 accurate. */
+const SEARCH_HALF = 8192;
+/** Offsets closer than this (samples) are the same timeline: no gap reported. */
+const MIN_OFFSET_STEP = 0.5;
+/** Energy ratio (amplitude −20 dB) under which a stretch counts as silent. */
+const SILENT_AMPLITUDE_RATIO = 0.1;
+
+type Range = [number, number];
+
+function invalid(message: string, hint: string): LoopcheckError {
+  return new LoopcheckError('INVALID_ARGUMENT', message, { hint });
+}
+
+function validate(reference: Float32Array, capture: Float32Array, sampleRate: number, alignment: Alignment): void {
+  if (!Number.isFinite(sampleRate) || sampleRate <= 0) {
+    throw invalid(`sampleRate must be a positive number of Hz, got ${sampleRate}`, 'pass the capture sample rate, e.g. 48000');
+  }
+  if (reference.length === 0 || capture.length === 0) {
+    throw invalid(
+      `reference (${reference.length} samples) and capture (${capture.length} samples) must both be non-empty`,
+      'pass the reference signal and the recorded capture',
+    );
+  }
+  if (!Number.isFinite(alignment.ratio) || alignment.ratio <= 0) {
+    throw invalid(`alignment.ratio must be a positive finite number, got ${alignment.ratio}`, 'use the ratio from align()');
+  }
+  if (alignment.segments.length === 0) {
+    throw invalid('alignment has no segments', 'align the capture first (align()); without a signal there is nothing to check');
+  }
+  for (const s of alignment.segments) {
+    if (!Number.isFinite(s.captureStart) || !Number.isFinite(s.captureEnd) || !Number.isFinite(s.offsetSamples) || s.captureEnd < s.captureStart) {
+      throw invalid(
+        `alignment segment {captureStart: ${s.captureStart}, captureEnd: ${s.captureEnd}, offsetSamples: ${s.offsetSamples}} is not a finite range`,
+        'use the segments from align(): finite numbers with captureStart ≤ captureEnd',
+      );
+    }
+  }
+}
+
+/**
+ * A[start + n] = reference((start + n − offset)/ratio), n = 0…length−1, around a boundary (the whole capture is
+ * mapped by align.ts's `alignedReference`). Without drift (ratio 1) `delay` applies one kernel to the span.
+ */
+function alignedSpan(reference: Float32Array, offset: number, ratio: number, start: number, length: number): Float32Array {
+  if (ratio === 1) return delay(reference, offset - start, length);
+  return readLinear(reference, (start - offset) / ratio, 1 / ratio, length);
+}
+
+/** Capture range [first, last+1) whose reference position (m − offset)/ratio lies in [0, referenceLength − 1]. */
+function imageRange(offset: number, ratio: number, referenceLength: number, captureLength: number): Range {
+  const first = Math.max(0, Math.ceil(offset - 1e-9));
+  const last = Math.min(captureLength - 1, Math.floor(offset + (referenceLength - 1) * ratio + 1e-9));
+  return [first, last + 1];
+}
+
+interface Boundary {
+  /** Refined: left map holds for m < split; right map for m ≥ split + inserted. */
+  split: number;
+  inserted: number;
+  /** offsetRight − offsetLeft, capture samples. */
+  delta: number;
+}
+
+/**
+ * Finds the exact split between two maps in [lo, hi): argmin_k PL[k] + SR[k + inserted] (see header).
+ * Ties (e.g. silent reference) go to the candidate nearest the nominal boundary.
+ */
+function refineSplit(
+  reference: Float32Array,
+  capture: Float32Array,
+  ratio: number,
+  gain: number,
+  left: number,
+  right: number,
+  lo: number,
+  hi: number,
+  nominal: number,
+  inserted: number,
+): { split: number; aLeft: Float32Array; aRight: Float32Array } {
+  const len = hi - lo;
+  const aLeft = alignedSpan(reference, left, ratio, lo, len);
+  const aRight = alignedSpan(reference, right, ratio, lo, len);
+  if (len <= inserted) return { split: Math.max(lo, Math.min(hi - inserted, nominal)), aLeft, aRight };
+  const pl = new Float64Array(len + 1);
+  for (let j = 0; j < len; j++) {
+    const e = capture[lo + j]! - gain * aLeft[j]!;
+    pl[j + 1] = pl[j]! + e * e;
+  }
+  const sr = new Float64Array(len + 1);
+  for (let j = len - 1; j >= 0; j--) {
+    const e = capture[lo + j]! - gain * aRight[j]!;
+    sr[j] = sr[j + 1]! + e * e;
+  }
+  const tol = 1e-12 * (pl[len]! + sr[0]!) + 1e-30;
+  let best = Infinity;
+  let bestK = 0;
+  for (let k = 0; k + inserted <= len; k++) {
+    const c = pl[k]! + sr[k + inserted]!;
+    const s = lo + k;
+    if (c < best - tol || (c <= best + tol && Math.abs(s - nominal) < Math.abs(lo + bestK - nominal))) {
+      best = Math.min(best, c);
+      bestK = k;
+    }
+  }
+  return { split: lo + bestK, aLeft, aRight };
+}
+
+/** Sorted, merged union of ranges. */
+function mergeRanges(ranges: Range[]): Range[] {
+  const sorted = ranges.filter((r) => r[1] > r[0]).sort((a, b) => a[0] - b[0]);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/** Median of values[0…n) by quickselect (reorders the array; O(n) on average). */
+function median(values: Float32Array, n: number): number {
+  const kth = (k: number): number => {
+    let lo = 0;
+    let hi = n - 1;
+    while (hi > lo) {
+      const pivot = values[(lo + hi) >> 1]!;
+      let i = lo;
+      let j = hi;
+      while (i <= j) {
+        while (values[i]! < pivot) i++;
+        while (values[j]! > pivot) j--;
+        if (i <= j) {
+          const t = values[i]!;
+          values[i] = values[j]!;
+          values[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (k <= j) hi = j;
+      else if (k >= i) lo = i;
+      else return values[k]!;
+    }
+    return values[k]!;
+  };
+  if (n % 2 === 1) return kth((n - 1) >> 1);
+  const upper = kth(n >> 1);
+  // After selecting the upper median, everything below index n/2 is ≤ it: the lower median is their max.
+  let lower = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (values[i]! > lower) lower = values[i]!;
+  return 0.5 * (lower + upper);
+}
+
+/**
+ * Detects gaps, zero-fills and clicks in `capture` against `reference`, given the alignment from align.ts.
+ * Returns the dropouts sorted by position, the segments with their boundaries refined to the sample, and the
+ * capture ranges level metrics should leave out. Thresholds and conventions: see the file header.
+ */
+export function detectDropouts(
+  reference: Float32Array,
+  capture: Float32Array,
+  sampleRate: number,
+  alignment: Alignment,
+): DropoutAnalysis {
+  validate(reference, capture, sampleRate, alignment);
+  const ratio = alignment.ratio;
+  const nc = capture.length;
+  const nr = reference.length;
+  const ms = (v: number): number => Math.max(1, Math.round((v * sampleRate) / 1000));
+  const segs: AlignmentSegment[] = alignment.segments
+    .map((s) => ({ ...s }))
+    .sort((a, b) => a.captureStart - b.captureStart);
+
+  // 1. Aligned reference along the nominal segments; preliminary gain away from the uncertain boundaries.
+  const aligned = alignedReference(reference, segs, ratio, nc);
+  const nominal: number[] = [];
+  for (let i = 0; i + 1 < segs.length; i++) nominal.push(Math.round((segs[i]!.captureEnd + segs[i + 1]!.captureStart) / 2));
+  const uncertain = mergeRanges(
+    nominal.map((b, i) => {
+      const d = Math.abs(segs[i + 1]!.offsetSamples - segs[i]!.offsetSamples);
+      return [b - SEARCH_HALF - d, b + SEARCH_HALF + d] as Range;
+    }),
+  );
+  const nominalValid = validMask(segs, ratio, nr, nc);
+  let g0 = leastSquaresGain(capture, aligned, nominalValid, uncertain);
+  if (g0 === null) g0 = leastSquaresGain(capture, aligned, nominalValid, []) ?? 1;
+
+  // 2. Refine each boundary to the sample and patch the aligned reference around it.
+  const boundaries: Boundary[] = [];
+  let prevLimit = 0;
+  for (let i = 0; i + 1 < segs.length; i++) {
+    const a = segs[i]!;
+    const b = segs[i + 1]!;
+    const delta = b.offsetSamples - a.offsetSamples;
+    const inserted = delta > 0 ? Math.round(delta) : 0;
+    const nom = nominal[i]!;
+    const reach = SEARCH_HALF + Math.ceil(Math.abs(delta));
+    const loMid = i > 0 ? Math.ceil((nominal[i - 1]! + nom) / 2) : -Infinity;
+    const hiMid = i + 2 < segs.length ? Math.floor((nom + nominal[i + 1]!) / 2) : Infinity;
+    const lo = Math.max(0, prevLimit, a.captureStart, loMid, nom - reach);
+    const hi = Math.min(nc, b.captureEnd, hiMid, nom + reach);
+    if (hi <= lo) {
+      const split = Math.max(0, Math.min(nc, nom));
+      boundaries.push({ split, inserted, delta });
+      prevLimit = split + inserted;
+      continue;
+    }
+    const { split, aLeft, aRight } = refineSplit(reference, capture, ratio, g0, a.offsetSamples, b.offsetSamples, lo, hi, nom, inserted);
+    for (let m = lo; m < hi; m++) {
+      aligned[m] = m < split ? aLeft[m - lo]! : m < split + inserted ? 0 : aRight[m - lo]!;
+    }
+    boundaries.push({ split, inserted, delta });
+    prevLimit = split + inserted;
+  }
+  boundaries.forEach((bd, i) => {
+    segs[i]!.captureEnd = bd.split;
+    segs[i + 1]!.captureStart = Math.min(bd.split + bd.inserted, segs[i + 1]!.captureEnd);
+  });
+  const valid = validMask(segs, ratio, nr, nc);
+
+  const dropouts: Dropout[] = [];
+  const excluded: Range[] = [];
+  const guard = ms(SPLIT_GUARD_MS);
+  const margin = ms(EXCLUDE_MARGIN_MS);
+  const splitGuards: Range[] = [];
+  const timelineEvents: { at: number; frames: number; delta: number; inserted: number }[] = [];
+  for (const bd of boundaries) {
+    splitGuards.push([bd.split - guard, bd.split + bd.inserted + guard]);
+    if (Math.abs(bd.delta) < MIN_OFFSET_STEP) continue;
+    timelineEvents.push({ at: bd.split, frames: Math.abs(bd.delta), delta: bd.delta, inserted: bd.inserted });
+    excluded.push([bd.split - margin, bd.split + bd.inserted + margin]);
+  }
+
+  // 3. Candidate zero runs inside the aligned region.
+  const minRun = Math.max(MIN_ZERO_RUN_SAMPLES, ms(MIN_ZERO_RUN_MS));
+  const zeroRuns: Range[] = [];
+  for (let m = 0; m < nc; ) {
+    if (!valid[m] || Math.abs(capture[m]!) > ZERO_EPS) {
+      m++;
+      continue;
+    }
+    let e = m;
+    while (e < nc && valid[e] && Math.abs(capture[e]!) <= ZERO_EPS) e++;
+    if (e - m >= minRun) zeroRuns.push([m, e]);
+    m = e;
+  }
+
+  // 4. Final gain over the aligned region without zero runs and splices; residual.
+  const gain = leastSquaresGain(capture, aligned, valid, mergeRanges([...zeroRuns, ...splitGuards])) ?? g0;
+  const residual = new Float32Array(nc);
+  for (let m = 0; m < nc; m++) if (valid[m]) residual[m] = capture[m]! - gain * aligned[m]!;
+
+  // 5. Local robust noise floor σ (per 5 ms block, max over ±2 blocks) and local level (RMS of g·A over 5 ms).
+  const quiet = valid.slice();
+  for (const [s, e] of [...zeroRuns, ...splitGuards]) quiet.fill(0, Math.max(0, s), Math.max(0, Math.min(nc, e)));
+  const sigmaByBlock = localSigma(residual, quiet, ms(BLOCK_MS));
+  const sigma = (m: number): number => sigmaByBlock[Math.min(sigmaByBlock.length - 1, Math.floor(m / ms(BLOCK_MS)))]!;
+  const levelAt = localLevel(aligned, gain, ms(ENV_MS));
+
+  // 6. Zero-fills: trim ends where nothing was expected anyway; keep runs where the reference had energy.
+  const silentRanges: Range[] = [];
+  for (const [s0, e0] of zeroRuns) {
+    const trimLevel = (m: number): number => Math.max(4 * ZERO_EPS, 3 * sigma(m));
+    let s = s0;
+    let e = e0;
+    while (s < e && Math.abs(gain * aligned[s]!) <= trimLevel(s)) s++;
+    while (e > s && Math.abs(gain * aligned[e - 1]!) <= trimLevel(e - 1)) e--;
+    if (e - s < minRun) continue;
+    let energy = 0;
+    for (let m = s; m < e; m++) energy += (gain * aligned[m]!) ** 2;
+    const rms = Math.sqrt(energy / (e - s));
+    if (rms < 10 * Math.max(ZERO_EPS, sigma((s + e) >> 1))) continue;
+    dropouts.push({ atSeconds: s / sampleRate, durationMs: ((e - s) / sampleRate) * 1000, kind: 'silence' });
+    silentRanges.push([s0, e0]);
+    excluded.push([s - margin, e + margin]);
+  }
+
+  // 7. Timeline events from the segment offsets.
+  for (const ev of timelineEvents) {
+    let kind: DropoutKind = 'gap';
+    if (ev.inserted > 0) {
+      const s = ev.at;
+      const e = Math.min(nc, ev.at + ev.inserted);
+      let energy = 0;
+      for (let m = s; m < e; m++) energy += capture[m]! ** 2;
+      const rmsInserted = e > s ? Math.sqrt(energy / (e - s)) : 0;
+      const around = Math.max(levelAt(Math.max(0, s - 1)), levelAt(Math.min(nc - 1, e)));
+      const floor = Math.max(SILENT_AMPLITUDE_RATIO * around, 4 * sigma(Math.max(0, s - 1)), ZERO_EPS);
+      if (rmsInserted <= floor) kind = 'silence';
+    }
+    dropouts.push({ atSeconds: ev.at / sampleRate, durationMs: (ev.frames / sampleRate) * 1000, kind });
+  }
+
+  // 8. Clicks (and noisy silences): residual exceedances outside zero-fills and splices, merged within 1 ms.
+  const skip = new Uint8Array(nc);
+  for (const [s, e] of [...silentRanges.map(([s, e]) => [s - margin, e + margin] as Range), ...splitGuards]) {
+    skip.fill(1, Math.max(0, s), Math.max(0, Math.min(nc, e)));
+  }
+  const mergeGap = ms(CLICK_MERGE_MS);
+  let clusterStart = -1;
+  let clusterEnd = -1;
+  const flush = (): void => {
+    if (clusterStart < 0) return;
+    const n = clusterEnd - clusterStart + 1;
+    let capEnergy = 0;
+    let expEnergy = 0;
+    for (let m = clusterStart; m <= clusterEnd; m++) {
+      capEnergy += capture[m]! ** 2;
+      expEnergy += (gain * aligned[m]!) ** 2;
+    }
+    const silent = n >= ms(1) && capEnergy < SILENT_AMPLITUDE_RATIO ** 2 * expEnergy;
+    dropouts.push({ atSeconds: clusterStart / sampleRate, durationMs: (n / sampleRate) * 1000, kind: silent ? 'silence' : 'click' });
+    excluded.push([clusterStart - margin, clusterEnd + 1 + margin]);
+    clusterStart = -1;
+  };
+  const sigmaBlock = ms(BLOCK_MS);
+  for (let m = 0; m < nc; m++) {
+    if (!valid[m] || skip[m]) continue;
+    // |e| > max(K_NOISE·σ, K_LEVEL·level, ABS_FLOOR), cheapest tests first.
+    const r = Math.abs(residual[m]!);
+    if (r <= ABS_FLOOR || r <= K_NOISE * sigmaByBlock[(m / sigmaBlock) | 0]!) continue;
+    if (r <= K_LEVEL * levelAt(m)) continue;
+    if (clusterStart >= 0 && m - clusterEnd > mergeGap) flush();
+    if (clusterStart < 0) clusterStart = m;
+    clusterEnd = m;
+  }
+  flush();
+
+  dropouts.sort((a, b) => a.atSeconds - b.atSeconds);
+  const clipped = mergeRanges(excluded.map(([s, e]) => [Math.max(0, s), Math.min(nc, e)] as Range));
+  return { dropouts, segments: segs, excluded: clipped };
+}
+
+/** 1 where a segment covers the capture sample and its reference position lies inside the reference. */
+function validMask(segs: AlignmentSegment[], ratio: number, nr: number, nc: number): Uint8Array {
+  const valid = new Uint8Array(nc);
+  for (const s of segs) {
+    const [i0, i1] = imageRange(s.offsetSamples, ratio, nr, nc);
+    const a = Math.max(i0, Math.ceil(s.captureStart));
+    const b = Math.min(i1, Math.ceil(s.captureEnd));
+    if (b > a) valid.fill(1, a, b);
+  }
+  return valid;
+}
+
+/** g = Σ x·A / Σ A² over valid samples outside `skip` (sorted, merged); null when Σ A² is ~0. */
+function leastSquaresGain(capture: Float32Array, aligned: Float32Array, valid: Uint8Array, skip: Range[]): number | null {
+  let xa = 0;
+  let aa = 0;
+  let k = 0;
+  for (let m = 0; m < capture.length; m++) {
+    while (k < skip.length && skip[k]![1] <= m) k++;
+    if (k < skip.length && m >= skip[k]![0]) {
+      m = skip[k]![1] - 1;
+      continue;
+    }
+    if (!valid[m]) continue;
+    xa += capture[m]! * aligned[m]!;
+    aa += aligned[m]! * aligned[m]!;
+  }
+  return aa > 1e-12 ? xa / aa : null;
+}
+
+/**
+ * σ per block k (block = ⌊m / block⌋) = max over blocks k−2…k+2 of 1.4826 · median |e| in block k (blocks of `block` samples, counting only
+ * samples with use[m] = 1). Blocks with fewer than a quarter usable samples borrow from their neighbours.
+ */
+function localSigma(residual: Float32Array, use: Uint8Array, block: number): Float64Array {
+  const n = residual.length;
+  const blocks = Math.ceil(n / block);
+  const raw = new Float64Array(blocks).fill(NaN);
+  const scratch = new Float32Array(block);
+  const all: number[] = [];
+  for (let k = 0; k < blocks; k++) {
+    let c = 0;
+    for (let m = k * block, end = Math.min(n, m + block); m < end; m++) if (use[m]) scratch[c++] = Math.abs(residual[m]!);
+    if (c >= block / 4) {
+      raw[k] = 1.4826 * median(scratch, c);
+      all.push(raw[k]!);
+    }
+  }
+  const fallback = all.length > 0 ? all.sort((a, b) => a - b)[all.length >> 1]! : 0;
+  const spread = new Float64Array(blocks);
+  for (let k = 0; k < blocks; k++) {
+    let v = -Infinity;
+    for (let j = Math.max(0, k - SIGMA_SPAN_BLOCKS); j <= Math.min(blocks - 1, k + SIGMA_SPAN_BLOCKS); j++) {
+      if (!Number.isNaN(raw[j]!)) v = Math.max(v, raw[j]!);
+    }
+    spread[k] = v === -Infinity ? fallback : v;
+  }
+  return spread;
+}
+
+/** level(m) = RMS of gain·A over the `window` samples centred on m (prefix sums, O(N)). */
+function localLevel(aligned: Float32Array, gain: number, window: number): (m: number) => number {
+  const n = aligned.length;
+  const prefix = new Float64Array(n + 1);
+  for (let m = 0; m < n; m++) prefix[m + 1] = prefix[m]! + (gain * aligned[m]!) ** 2;
+  const half = window >> 1;
+  return (m: number) => {
+    const a = Math.max(0, m - half);
+    const b = Math.min(n, m + half + 1);
+    return Math.sqrt(Math.max(0, prefix[b]! - prefix[a]!) / (b - a));
+  };
+}
