@@ -1,0 +1,810 @@
+/**
+ * Alignment of a capture to its reference: where the reference is (latency), how the capture clock runs against it
+ * (drift), and where the timeline jumps (gaps / inserted audio), as the piecewise linear map of `Alignment`.
+ *
+ * Conventions (design.md, types.ts):
+ * - Within segment s the capture position of reference sample r is c(r) = offset_s + r · ratio (capture samples).
+ * - Latency = offset of the FIRST segment = capture position of the reference's first sample, positive = capture
+ *   later, in capture samples (before any dropout or drift moves it); ms = samples / sampleRate · 1000.
+ * - ratio = capture samples per reference sample; driftPpm = (ratio − 1) · 1e6, positive when the capture holds
+ *   more samples for the same content.
+ *
+ * Method:
+ * 1. Detect: a short probe (0.15 s, short enough that ±500 ppm of drift smears it by < 4 samples) from the least
+ *    ambiguous stretch of the reference is located in the whole capture by FFT cross-correlation, normalised by
+ *    the capture's sliding energy. Peak ρ below `minCorrelation` ⇒ signal not found (null).
+ * 2. Track: the reference is cut into blocks (≈85 ms); each is located near its predicted capture position by a
+ *    float64 time-domain correlation at ±4 lags, refined to the sub-sample by the phase slope of the windowed
+ *    cross-spectrum (unbiased, no interpolation of the correlation peak). Blocks that do not match there (after a
+ *    gap or inserted audio) are searched ±0.5 s by FFT, and after repeated failures over the whole capture.
+ * 3. Fit: one common ratio and one offset per segment, weighted least squares (weights ≈ inverse variance of
+ *    each block's estimate), with steps confirmed by the following blocks starting a new segment and
+ *    isolated outliers (clicks, zero-fills) rejected.
+ * 4. Confidence: a long (1.5 s) stretch of the reference, resampled by the fitted ratio, correlated around its
+ *    fitted position: confidence = ρ × uniqueness, uniqueness = 1 − (highest peak outside the main lobe within
+ *    ±0.75 s) / main peak. A periodic reference (pure sine) has uniqueness ≈ 0: its latency is ambiguous.
+ */
+import type { Alignment, AlignmentSegment } from './types.js';
+import { crossCorrelateRange, dotAt, energyAt, slidingEnergy } from './correlate.js';
+import { fftSize, multiplySpectra, realFft } from '../dsp/fft.js';
+import { delay, readLinear, sampleAt } from '../dsp/sinc.js';
+
+export interface AlignOptions {
+  /** Detection probe length, seconds. Default 0.15. */
+  probeSeconds?: number;
+  /** Reference stretch used for the confidence (uniqueness) check, seconds. Default 1.5. */
+  confidenceSeconds?: number;
+  /** Lag-track block length, samples (multiple of 32). Default: power of two nearest 85 ms (4096 at 48 kHz). */
+  blockSamples?: number;
+  /** Minimum normalised correlation of the detection probe to call the reference found. Default max(0.2, 10/√N). */
+  minCorrelation?: number;
+}
+
+/** One lag-track point: the reference block centred at `reference` sits at capture position `capture`. */
+export interface TrackPoint {
+  /** Reference position (block centre), reference samples. */
+  reference: number;
+  /** Capture position of that reference position, capture samples (sub-sample). */
+  capture: number;
+  /** Spectral coherence of the block with the capture at that position, 0…1. */
+  correlation: number;
+  /** Fit weight ∝ 1 / variance of `capture` (coherence SNR × mean-square bandwidth). */
+  weight: number;
+}
+
+export interface AlignResult extends Alignment {
+  /**
+   * When the confidence check found a competing peak ≥ half the main one: its distance from the main peak, capture
+   * samples (the period of a periodic reference). Null when the peak is unique.
+   */
+  ambiguityPeriodSamples: number | null;
+  /** Lag-track points used by the fit, sorted by reference position (block-accurate segment evidence). */
+  track: TrackPoint[];
+  /** Lag-track block length, samples. */
+  blockSamples: number;
+}
+
+/** The reference is "silent" below this fraction of its peak magnitude (−60 dB). */
+const SILENCE_FRACTION = 1e-3;
+/** Main-lobe exclusion for uniqueness never extends beyond this (a 20 Hz tone still reads as periodic). */
+const MAX_LOBE_SECONDS = 0.005;
+/** Main-lobe exclusion for uniqueness is at least this wide (see `uniqueness`). */
+const MIN_LOBE_SECONDS = 0.0005;
+/** Segment step threshold, samples: offsets jumping by more than this (and confirmed) start a new segment. */
+const STEP_SAMPLES = 1.5;
+
+/**
+ * Align `capture` to `reference` (same sample rate, mono). Returns null when the reference is not found in the
+ * capture (or either is silent).
+ */
+export function align(reference: Float32Array, capture: Float32Array, sampleRate: number, options: AlignOptions = {}): AlignResult | null {
+  const peakRef = maxAbs(reference);
+  if (peakRef === 0 || maxAbs(capture) === 0) return null;
+  const start = firstAbove(reference, peakRef * SILENCE_FRACTION);
+  const end = lastAbove(reference, peakRef * SILENCE_FRACTION) + 1;
+  const content = end - start;
+
+  // Long window for the confidence check: the head, or the least ambiguous stretch (composite references).
+  const longLength = Math.min(content, Math.max(64, Math.round((options.confidenceSeconds ?? 1.5) * sampleRate)));
+  const longStart = leastAmbiguousWindow(reference, start, end, longLength, sampleRate);
+
+  // 1. Detect.
+  const probeLength = Math.min(longLength, Math.max(64, Math.round((options.probeSeconds ?? 0.15) * sampleRate)));
+  const probeStart = leastAmbiguousWindow(reference, longStart, longStart + longLength, probeLength, sampleRate);
+  const probe = reference.subarray(probeStart, probeStart + probeLength);
+  const minLag = -Math.floor(probeLength / 2);
+  const maxLag = capture.length - Math.ceil(probeLength / 2);
+  if (maxLag < minLag) return null;
+  const detect = normalizedSearch(capture, probe, minLag, maxLag, true, sampleRate);
+  const threshold = options.minCorrelation ?? Math.max(0.2, 10 / Math.sqrt(probeLength));
+  const detectPeak = refinePeak(detect.rho!, detect.index);
+  if (!(detectPeak.rho >= threshold)) return null;
+  const detectLag = minLag + detectPeak.position;
+
+  // 2. Track.
+  const block = options.blockSamples ?? blockLengthFor(content, sampleRate);
+  const track = trackBlocks(reference, capture, sampleRate, start, end, block, { reference: probeStart, capture: detectLag }, detectPeak.rho);
+
+  // 3. Fit.
+  const fit = fitTrack(track, block, capture.length);
+  let ratio: number;
+  let segments: AlignmentSegment[];
+  if (fit) {
+    ratio = fit.ratio;
+    segments = fit.segments;
+  } else {
+    ratio = 1;
+    segments = [{ captureStart: 0, captureEnd: capture.length, offsetSamples: detectLag - probeStart }];
+  }
+
+  // 4. Confidence from the long window, resampled onto the capture clock.
+  const check = confidenceCheck(reference, capture, sampleRate, longStart, longLength, ratio, segments, track);
+  const correlation = Math.max(detectPeak.rho, check?.rho ?? 0);
+  const confidence = check ? clamp01(check.rho * check.uniqueness) : clamp01(detectPeak.rho * detect.uniqueness);
+  const latencySamples = segments[0]!.offsetSamples;
+  return {
+    latency: { samples: latencySamples, ms: (latencySamples / sampleRate) * 1000, confidence },
+    ratio,
+    // driftPpm = (capture clock / reference clock − 1)·1e6 = (ratio − 1)·1e6: positive ⇒ capture holds more samples.
+    driftPpm: (ratio - 1) * 1e6,
+    segments,
+    correlation: clamp01(correlation),
+    ambiguityPeriodSamples: check ? check.period : detect.period,
+    track: fit ? fit.inliers : track,
+    blockSamples: block,
+  };
+}
+
+/**
+ * The reference mapped onto the capture timeline: y[n] = reference((n − offset_s) / ratio) for n in segment s's
+ * capture range (windowed-sinc interpolation via readLinear), zero outside the mapped region.
+ */
+export function alignedReference(reference: Float32Array, segments: readonly AlignmentSegment[], ratio: number, captureLength: number): Float32Array {
+  const y = new Float32Array(captureLength);
+  const step = 1 / ratio;
+  for (const s of segments) {
+    const from = Math.max(0, Math.floor(s.captureStart));
+    const to = Math.min(captureLength, Math.ceil(s.captureEnd));
+    if (to <= from) continue;
+    if (Math.abs(ratio - 1) * (to - from) < 1e-4) {
+      // No drift worth 1e-4 sample over the segment: a constant fractional delay, one kernel for all samples
+      // (delay() uses the same windowed sinc as readLinear, without recomputing weights per sample).
+      const s0 = Math.max(0, Math.floor(from - s.offsetSamples) - 64);
+      const s1 = Math.min(reference.length, Math.ceil(to - s.offsetSamples) + 64);
+      if (s1 > s0) y.set(constantDelay(reference.subarray(s0, s1), s.offsetSamples + s0 - from, to - from), from);
+      continue;
+    }
+    y.set(readLinear(reference, (from - s.offsetSamples) * step, step, to - from), from);
+  }
+  return y;
+}
+
+/**
+ * delay(x, d, length) (sinc.ts: y[n] = x(n − d), same Kaiser-windowed sinc) computed by FFT: integer delays are
+ * copies; a fractional one convolves x with the 64-tap kernel obtained by delaying a unit impulse, via overlap-save
+ * (float32 FFT rounding ≈ 1e-7 of full scale, far below any SNR we measure).
+ */
+function constantDelay(x: Float32Array, d: number, length: number): Float32Array {
+  const whole = Math.floor(d);
+  const frac = d - whole;
+  if (frac === 0 || length < 4096) return delay(x, d, length);
+  // z[n] = impulse(n − frac − 64): the kernel, nonzero for n ∈ [33, 96].
+  const impulse = new Float32Array(160);
+  impulse[64] = 1;
+  const z = delay(impulse, frac);
+  // y[n] = Σ_t K[t]·x[n − whole + 31 − t] with K = z[33…96]; as a correlation with R[u] = K[63 − u]:
+  // y[n] = Σ_u R[u]·x[(n − whole − 32) + u] = c[n − whole − 32].
+  const r = new Float32Array(64);
+  for (let u = 0; u < 64; u++) r[u] = z[96 - u]!;
+  const first = -whole - 32;
+  return crossCorrelateRange(x, r, first, first + length - 1).values;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Detection and uniqueness
+
+interface SearchResult {
+  index: number;
+  rho: Float32Array | null;
+  peak: number;
+  uniqueness: number;
+  period: number | null;
+}
+
+/**
+ * Normalised cross-correlation ρ[k] = c[k] / √(E_probe · E_capture[k, k+N)) over lags [minLag, maxLag]. Windows
+ * quieter than 60 dB below the loudest searched window get ρ = 0 (FFT rounding there is not a match).
+ * Returns the peak index and, when `keep`, the ρ array (for sub-sample refinement and uniqueness).
+ */
+function normalizedSearch(capture: Float32Array, probe: Float32Array, minLag: number, maxLag: number, keep: boolean, sampleRate = 0): SearchResult {
+  const corr = crossCorrelateRange(capture, probe, minLag, maxLag);
+  const rho = corr.values;
+  const energy = slidingEnergy(capture, minLag, probe.length, rho.length);
+  const probeEnergy = energyAt(probe, 0, probe.length);
+  let maxEnergy = 0;
+  for (let i = 0; i < energy.length; i++) if (energy[i]! > maxEnergy) maxEnergy = energy[i]!;
+  const gate = maxEnergy * 1e-6;
+  let best = 0;
+  let index = 0;
+  for (let i = 0; i < rho.length; i++) {
+    const e = energy[i]!;
+    const v = e > gate && e > 0 ? rho[i]! / Math.sqrt(probeEnergy * e) : 0;
+    rho[i] = v;
+    if (v > best) {
+      best = v;
+      index = i;
+    }
+  }
+  const u = sampleRate > 0 ? uniqueness(rho, index, sampleRate) : { uniqueness: 1, period: null };
+  return { index, rho: keep ? rho : null, peak: best, uniqueness: u.uniqueness, period: u.period };
+}
+
+/**
+ * 1 − (highest value outside the main lobe) / peak. The main lobe ends at the first zero crossing on each side,
+ * but at least MIN_LOBE_SECONDS (the sinc sidelobes of a fractional-delay, band-limited peak, ≈ 1/(π·k), belong to
+ * the peak, not to a competitor) and at most MAX_LOBE_SECONDS. When the competing value is ≥ half the peak (a
+ * periodic reference), period = the shortest lag that repeats it (the competitor may be a multiple), else null.
+ */
+function uniqueness(values: Float32Array, index: number, sampleRate: number): { uniqueness: number; period: number | null } {
+  const peak = values[index]!;
+  if (!(peak > 0)) return { uniqueness: 0, period: null };
+  const minLobe = Math.max(2, Math.round(MIN_LOBE_SECONDS * sampleRate));
+  const maxLobe = Math.max(minLobe, Math.round(MAX_LOBE_SECONDS * sampleRate));
+  let right = 1;
+  while (right < maxLobe && index + right < values.length && values[index + right]! > 0) right++;
+  let left = 1;
+  while (left < maxLobe && index - left >= 0 && values[index - left]! > 0) left++;
+  const lobe = Math.max(left, right); // one side may be cut short by the array edge
+  right = Math.max(minLobe, right);
+  left = Math.max(minLobe, left);
+  let second = 0;
+  let at = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (i > index - left && i < index + right) continue;
+    if (values[i]! > second) {
+      second = values[i]!;
+      at = i;
+    }
+  }
+  let period: number | null = null;
+  if (second >= 0.5 * peak && at >= 0) {
+    // The competitor may sit at any multiple of the period: the period is the nearest local maximum beyond the
+    // zero-crossing lobe that reaches 80 % of the competitor, searched on the side of the competitor.
+    const dir = at > index ? 1 : -1;
+    period = Math.abs(at - index);
+    for (let d = lobe + 1; d < period; d++) {
+      const j = index + dir * d;
+      const v = values[j]!;
+      if (v >= 0.8 * second && v >= values[j - 1]! && v >= values[j + 1]!) {
+        period = d;
+        break;
+      }
+    }
+  }
+  return { uniqueness: clamp01(1 - second / peak), period };
+}
+
+/** Sub-sample peak of a band-limited sequence: golden-section search of its sinc interpolation within ±1 sample. */
+function refinePeak(values: Float32Array, index: number): { position: number; rho: number } {
+  const f = (t: number): number => sampleAt(values, t);
+  let a = index - 1;
+  let b = index + 1;
+  const g = (Math.sqrt(5) - 1) / 2;
+  let x1 = b - g * (b - a);
+  let x2 = a + g * (b - a);
+  let f1 = f(x1);
+  let f2 = f(x2);
+  for (let it = 0; it < 40 && b - a > 1e-4; it++) {
+    if (f1 < f2) {
+      a = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = a + g * (b - a);
+      f2 = f(x2);
+    } else {
+      b = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = b - g * (b - a);
+      f1 = f(x1);
+    }
+  }
+  const t = (a + b) / 2;
+  const v = f(t);
+  // Never report less than the sampled peak itself (the interpolation can undershoot at the array edges).
+  return values[index]! >= v ? { position: index, rho: values[index]! } : { position: t, rho: v };
+}
+
+/** Normalised autocorrelation uniqueness of x (1 = one sharp peak, 0 = periodic). */
+function intrinsicUniqueness(x: Float32Array, sampleRate: number): number {
+  const n = fftSize(2 * x.length);
+  const fft = realFft(n);
+  const spectrum = fft.forward(x);
+  const r = fft.inverse(multiplySpectra(spectrum, spectrum, true));
+  if (!(r[0]! > 0)) return 0;
+  // Lags 0…N/2 (the autocorrelation is symmetric); the far half has too little overlap to matter.
+  const half = r.subarray(0, Math.max(3, Math.floor(x.length / 2)));
+  return uniqueness(half, 0, sampleRate).uniqueness;
+}
+
+/**
+ * Start of the `length`-sample window within [from, to) whose autocorrelation is least ambiguous: the first one
+ * when it is unique enough (≥ 0.7), else the best of up to 24 evenly spaced candidates with real energy.
+ */
+function leastAmbiguousWindow(x: Float32Array, from: number, to: number, length: number, sampleRate: number): number {
+  if (to - from <= length) return from;
+  const head = x.subarray(from, from + length);
+  const headUnique = intrinsicUniqueness(head, sampleRate);
+  if (headUnique >= 0.7) return from;
+  const headEnergy = energyAt(x, from, length);
+  const span = to - from - length;
+  const count = Math.min(24, Math.max(1, Math.floor(span / Math.max(1, Math.floor(length / 2)))));
+  let best = from;
+  let bestU = headUnique;
+  for (let i = 1; i <= count; i++) {
+    const s = from + Math.round((span * i) / count);
+    if (energyAt(x, s, length) < 0.1 * headEnergy) continue;
+    const u = intrinsicUniqueness(x.subarray(s, s + length), sampleRate);
+    if (u > bestU + 0.05) {
+      bestU = u;
+      best = s;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lag track
+
+function blockLengthFor(content: number, sampleRate: number): number {
+  let b = 2 ** Math.round(Math.log2(0.085 * sampleRate));
+  // Short references: at least two blocks when possible, never below 256 samples.
+  while (b > 256 && b * 2 > content) b /= 2;
+  return Math.max(32, b);
+}
+
+const hannCache = new Map<number, Float32Array>();
+function hann(n: number): Float32Array {
+  let w = hannCache.get(n);
+  if (!w) {
+    w = new Float32Array(n);
+    for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * (i + 0.5)) / n);
+    hannCache.set(n, w);
+  }
+  return w;
+}
+
+interface Refined {
+  /** Residual delay of the capture block relative to the reference block, samples (capture later = positive). */
+  delta: number;
+  coherence: number;
+  /** Power-weighted mean-square angular frequency, rad²/sample². */
+  omega2: number;
+}
+
+/**
+ * Phase-slope delay between reference block [r0, r0+B) and capture block [c0, c0+B), both Hann-windowed:
+ * C(ω) ≈ R(ω)·e^(−iωδ) ⇒ arg(C·R*) = −ωδ; δ = −Σ w·φ·ω / Σ w·ω² with w = |C·R*| (≈ inverse phase variance),
+ * after a wrap-free integer first estimate from the peak of the correlation envelope. Callers keep |δ| ≲ 0.5 sample so the
+ * two windows overlap as much as possible.
+ */
+function phaseSlope(
+  reference: Float32Array,
+  r0: number,
+  capture: Float32Array,
+  c0: number,
+  b: number,
+  scratch: Scratch,
+  hint: number | null,
+): Refined | null {
+  const w = hann(b);
+  const rb = scratch.ref;
+  const cb = scratch.cap;
+  for (let n = 0; n < b; n++) {
+    const i = r0 + n;
+    const j = c0 + n;
+    rb[n] = i >= 0 && i < reference.length ? reference[i]! * w[n]! : 0;
+    cb[n] = j >= 0 && j < capture.length ? capture[j]! * w[n]! : 0;
+  }
+  const fft = realFft(b);
+  const R = fft.forward(rb, scratch.refSpectrum);
+  const C = fft.forward(cb, scratch.capSpectrum);
+  const dw = (2 * Math.PI) / b;
+  // Bins above 0.85 × Nyquist are left out: interpolators and anti-alias filters (ours: flat to 0.9 × Nyquist) do
+  // not delay that band with linear phase, which biased the estimate by ~0.01 sample on white noise.
+  const top = Math.floor(0.85 * (b / 2));
+  const S = scratch.cross;
+  for (let k = 1; k < top; k++) {
+    const rr = R[2 * k]!, ri = R[2 * k + 1]!, cr = C[2 * k]!, ci = C[2 * k + 1]!;
+    S[2 * k] = cr * rr + ci * ri;
+    S[2 * k + 1] = ci * rr - cr * ri;
+  }
+  // Stage 1, wrap-free: the integer τ ∈ [−4, 4] maximising the correlation ENVELOPE |Σ S_k·e^(+iω_k·τ)| (analytic
+  // signal of the cross-correlation). A narrowband block (a sweep's top octave) has a correlation whose carrier
+  // repeats every few samples; its envelope does not, so the fine stage below starts on the right cycle.
+  const envelope = scratch.envelope;
+  let maxEnvelope = 0;
+  // Every 4th bin suffices: the sum then aliases only at |τ| = B/4, far outside ±4.
+  const stride = 4;
+  for (let tau = -4; tau <= 4; tau++) {
+    const stepR = Math.cos(dw * stride * tau), stepI = Math.sin(dw * stride * tau);
+    let zr = Math.cos(dw * tau), zi = Math.sin(dw * tau); // e^(iω_1·τ)
+    let er = 0, ei = 0;
+    for (let k = 1; k < top; k += stride) {
+      const sr = S[2 * k]!, si = S[2 * k + 1]!;
+      er += sr * zr - si * zi;
+      ei += sr * zi + si * zr;
+      const nr = zr * stepR - zi * stepI;
+      zi = zr * stepI + zi * stepR;
+      zr = nr;
+    }
+    envelope[tau + 4] = er * er + ei * ei;
+    maxEnvelope = Math.max(maxEnvelope, envelope[tau + 4]!);
+  }
+  // A broadband block has one sharp envelope peak. A narrowband one has a flat envelope top (several cycles within
+  // 10 % of the peak amplitude, i.e. 81 % of its power): then the cycle nearest the track's prediction (`hint`) wins.
+  let delta0 = 0;
+  let bestScore = -Infinity;
+  for (let tau = -4; tau <= 4; tau++) {
+    const e = envelope[tau + 4]!;
+    const score = hint === null ? e : e >= 0.81 * maxEnvelope ? -Math.abs(tau - hint) : -Infinity;
+    if (score > bestScore) {
+      bestScore = score;
+      delta0 = tau;
+    }
+  }
+  // Stage 2, precise: residual phase after removing δ0, weighted least squares through the origin.
+  let num = 0;
+  let den = 0;
+  let sumMag = 0;
+  let powerC = 0;
+  let powerR = 0;
+  const rotR = Math.cos(dw * delta0), rotI = Math.sin(dw * delta0);
+  let c = rotR, s = rotI; // e^(iω_k·δ0) by recurrence
+  for (let k = 1; k < top; k++) {
+    if (k > 1) {
+      const nc = c * rotR - s * rotI;
+      s = c * rotI + s * rotR;
+      c = nc;
+    }
+    const omega = k * dw;
+    const sr = S[2 * k]!, si = S[2 * k + 1]!;
+    const mag = Math.sqrt(sr * sr + si * si);
+    const rr = R[2 * k]!, ri = R[2 * k + 1]!, cr = C[2 * k]!, ci = C[2 * k + 1]!;
+    powerC += cr * cr + ci * ci;
+    powerR += rr * rr + ri * ri;
+    if (mag === 0) continue;
+    // arg(S·e^(+iωδ0)): the phase left after removing δ0.
+    const phase = Math.atan2(si * c + sr * s, sr * c - si * s);
+    num += mag * phase * omega;
+    den += mag * omega * omega;
+    sumMag += mag;
+  }
+  if (!(den > 0) || !(powerC > 0) || !(powerR > 0)) return null;
+  return { delta: delta0 - num / den, coherence: Math.min(1, sumMag / Math.sqrt(powerC * powerR)), omega2: den / sumMag };
+}
+
+interface Scratch {
+  ref: Float32Array;
+  cap: Float32Array;
+  refSpectrum: Float32Array;
+  capSpectrum: Float32Array;
+  cross: Float64Array;
+  envelope: Float64Array;
+}
+
+/** Best integer lag by float64 normalised correlation at lags k0−K…k0+K (capture energy slid, not re-summed). */
+function localSearch(reference: Float32Array, r0: number, capture: Float32Array, k0: number, b: number, k: number, refEnergy: number): { lag: number; rho: number } {
+  let best = -Infinity;
+  let lag = k0;
+  let e = energyAt(capture, k0 - k, b);
+  for (let d = -k; d <= k; d++) {
+    const at = k0 + d;
+    if (d > -k) {
+      const out = at - 1;
+      const inn = at + b - 1;
+      if (out >= 0 && out < capture.length) e -= capture[out]! * capture[out]!;
+      if (inn >= 0 && inn < capture.length) e += capture[inn]! * capture[inn]!;
+    }
+    if (!(e > 0)) continue;
+    const rho = dotAt(capture, at, reference, r0, b) / Math.sqrt(e * refEnergy);
+    if (rho > best) {
+      best = rho;
+      lag = at;
+    }
+  }
+  return { lag, rho: best };
+}
+
+function trackBlocks(
+  reference: Float32Array,
+  capture: Float32Array,
+  sampleRate: number,
+  start: number,
+  end: number,
+  b: number,
+  anchor0: { reference: number; capture: number },
+  detectRho: number,
+): TrackPoint[] {
+  const blocks: number[] = [];
+  const energies: number[] = [];
+  let maxEnergy = 0;
+  for (let r0 = start; r0 + b <= end; r0 += b) {
+    const e = energyAt(reference, r0, b);
+    blocks.push(r0);
+    energies.push(e);
+    if (e > maxEnergy) maxEnergy = e;
+  }
+  if (blocks.length === 0 && end - start >= 32) {
+    blocks.push(start);
+    energies.push((maxEnergy = energyAt(reference, start, b)));
+  }
+  const scratch: Scratch = { ref: new Float32Array(b), cap: new Float32Array(b), refSpectrum: new Float32Array(b), capSpectrum: new Float32Array(b), cross: new Float64Array(b), envelope: new Float64Array(9) };
+  const half = (b - 1) / 2;
+  // ±2 lags around a prediction that is usually within 0.1 sample; a best lag on the edge re-centres the search.
+  const K = 2;
+  const wide = Math.max(4 * b, Math.round(0.5 * sampleRate));
+  // A block matches when its correlation is at least 40 % of the detection probe's (lower ⇒ zero-fill, click, gap
+  // inside the block, or the wrong place) and clearly above chance for B samples (≈ 8/√B).
+  const accept = Math.max(0.4 * detectRho, 8 / Math.sqrt(b), 0.1);
+  const points: TrackPoint[] = [];
+  const startIndex = Math.max(0, Math.min(blocks.length - 1, Math.floor((anchor0.reference - start) / b)));
+  const slopes: number[] = [];
+
+  const runPass = (from: number, to: number, dir: 1 | -1, ratioInit: number): number => {
+    let anchor = { ...anchor0 };
+    let ratioEst = ratioInit;
+    let failures = 0;
+    let last: TrackPoint | null = null;
+    for (let j = from; dir > 0 ? j < to : j > to; j += dir) {
+      const r0 = blocks[j]!;
+      const eRef = energies[j]!;
+      if (!(eRef > maxEnergy * 1e-4)) continue; // too little energy to locate (−40 dB below the loudest block)
+      const pred = anchor.capture + (r0 + half - anchor.reference) * ratioEst - half;
+      if (pred + b <= 0 || pred >= capture.length) continue;
+      let k0 = Math.round(pred);
+      let found = localSearch(reference, r0, capture, k0, b, K, eRef);
+      for (let step = 0; step < 3 && found.rho >= accept && Math.abs(found.lag - k0) === K; step++) {
+        k0 = found.lag;
+        found = localSearch(reference, r0, capture, k0, b, K, eRef);
+      }
+      let viaLocal = true;
+      if (!(found.rho >= accept)) {
+        viaLocal = false;
+        const probe = reference.subarray(r0, r0 + b);
+        let s = normalizedSearch(capture, probe, k0 - wide, k0 + wide, false);
+        let lag = k0 - wide + s.index;
+        if (!(s.peak >= accept) && failures >= 2 && (failures - 2) % 8 === 0) {
+          // Repeated failures: the capture may have jumped further than ±0.5 s; search all of it.
+          const lo = -Math.floor(b / 2);
+          s = normalizedSearch(capture, probe, lo, capture.length - Math.ceil(b / 2), false);
+          lag = lo + s.index;
+        }
+        if (!(s.peak >= accept)) {
+          failures++;
+          continue;
+        }
+        found = { lag, rho: s.peak };
+      }
+      // The prediction picks the cycle of narrowband blocks, but only when it is recent and the block was found
+      // where predicted (after a wide search the track has jumped and the prediction is stale).
+      const trusted = viaLocal && last !== null && Math.abs(r0 + half - last.reference) <= 4 * b;
+      let refined = phaseSlope(reference, r0, capture, found.lag, b, scratch, trusted ? pred - found.lag : null);
+      if (refined && Math.abs(refined.delta) > 0.5) {
+        found.lag += Math.round(refined.delta);
+        refined = phaseSlope(reference, r0, capture, found.lag, b, scratch, trusted ? pred - found.lag : null);
+      }
+      if (!refined || Math.abs(refined.delta) > 1) {
+        failures++;
+        continue;
+      }
+      failures = 0;
+      const c2 = Math.min(refined.coherence * refined.coherence, 0.999999);
+      const point: TrackPoint = {
+        reference: r0 + half,
+        capture: found.lag + half + refined.delta,
+        correlation: refined.coherence,
+        weight: (c2 / (1 - c2)) * refined.omega2,
+      };
+      points.push(point);
+      if (last) {
+        const slope = (point.capture - last.capture) / (point.reference - last.reference);
+        if (Math.abs(slope - 1) < 2e-3) {
+          slopes.push(slope);
+          ratioEst = median(slopes.slice(-9));
+        }
+      }
+      last = point;
+      anchor = { reference: point.reference, capture: point.capture };
+    }
+    return ratioEst;
+  };
+  const ratioForward = runPass(startIndex, blocks.length, 1, 1);
+  slopes.length = 0;
+  runPass(startIndex - 1, -1, -1, ratioForward);
+  points.sort((p, q) => p.reference - q.reference);
+  return points;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fit: common ratio, per-segment offsets
+
+interface Fit {
+  ratio: number;
+  segments: AlignmentSegment[];
+  inliers: TrackPoint[];
+}
+
+function fitTrack(all: TrackPoint[], b: number, captureLength: number): Fit | null {
+  if (all.length === 0) return null;
+  // Blocks far less coherent than typical (clicks, partial zero-fill, a gap inside the block) are not evidence.
+  const medCoh = median(all.map((p) => p.correlation));
+  const points = all.filter((p) => p.correlation >= 0.7 * medCoh);
+  if (points.length === 0) return null;
+
+  // Initial ratio: median of consecutive slopes (steps at gaps are a minority).
+  const slopes: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const dr = points[i]!.reference - points[i - 1]!.reference;
+    if (dr > 0) slopes.push((points[i]!.capture - points[i - 1]!.capture) / dr);
+  }
+  const ratio0 = slopes.length > 0 ? median(slopes) : 1;
+  const offsets = points.map((p) => p.capture - ratio0 * p.reference);
+
+  // Segmentation: a point starts a new segment when it leaves the current offset by > STEP_SAMPLES and the next
+  // (up to two) points agree with it; otherwise it is an outlier.
+  let groups: number[][] = [];
+  let current: number[] | null = null;
+  const confirmed = (i: number): boolean => {
+    const need = Math.min(2, points.length - 1 - i);
+    for (let j = 1; j <= need; j++) if (Math.abs(offsets[i + j]! - offsets[i]!) > STEP_SAMPLES) return false;
+    return true;
+  };
+  for (let i = 0; i < points.length; i++) {
+    if (current) {
+      const recent = median(current.slice(-5).map((k) => offsets[k]!));
+      if (Math.abs(offsets[i]! - recent) <= STEP_SAMPLES) {
+        current.push(i);
+        continue;
+      }
+    }
+    if (confirmed(i)) {
+      current = [i];
+      groups.push(current);
+    }
+  }
+  if (groups.length === 0) return null;
+
+  // Weighted least squares with robust rejection; weights capped at 1000× the median so no single block dominates.
+  const medW = median(points.map((p) => p.weight));
+  const weight = points.map((p) => Math.max(1e-12 * medW, Math.min(p.weight, 1000 * medW)));
+  let ratio = ratio0;
+  let offsetsFit: number[] = [];
+  for (let iter = 0; iter < 4; iter++) {
+    const solved = solve(points, weight, groups);
+    ratio = solved.ratio;
+    offsetsFit = solved.offsets;
+    // Residuals standardised by √weight; reject beyond 6 robust sigmas (and never below 0.005 samples).
+    const z: number[] = [];
+    for (let g = 0; g < groups.length; g++) for (const i of groups[g]!) z.push(Math.abs(residual(points[i]!, ratio, offsetsFit[g]!)) * Math.sqrt(weight[i]!));
+    const scale = 1.4826 * median(z) || 1e-12;
+    let removed = false;
+    groups = groups.map((grp, g) =>
+      grp.filter((i) => {
+        const res = Math.abs(residual(points[i]!, ratio, offsetsFit[g]!));
+        const keep = res <= 0.005 || (res * Math.sqrt(weight[i]!)) / scale <= 6;
+        if (!keep) removed = true;
+        return keep;
+      }),
+    );
+    // Merge neighbours whose offsets agree (a split caused by an outlier), drop emptied groups.
+    const merged: number[][] = [];
+    const mergedOffsets: number[] = [];
+    for (let g = 0; g < groups.length; g++) {
+      if (groups[g]!.length === 0) continue;
+      const prev = merged.length - 1;
+      if (prev >= 0 && Math.abs(offsetsFit[g]! - mergedOffsets[prev]!) < STEP_SAMPLES) {
+        merged[prev]!.push(...groups[g]!);
+        removed = true;
+      } else {
+        merged.push(groups[g]!);
+        mergedOffsets.push(offsetsFit[g]!);
+      }
+    }
+    groups = merged;
+    if (!removed && iter > 0) break;
+  }
+  const solved = solve(points, weight, groups);
+  ratio = solved.ratio;
+  offsetsFit = solved.offsets;
+
+  // Capture ranges: boundaries halfway between the last block of one segment and the first of the next.
+  const halfBlock = b / 2;
+  const segments: AlignmentSegment[] = groups.map((grp, g) => ({ captureStart: 0, captureEnd: captureLength, offsetSamples: offsetsFit[g]! }));
+  for (let g = 0; g + 1 < groups.length; g++) {
+    const lastPoint = points[groups[g]![groups[g]!.length - 1]!]!;
+    const firstNext = points[groups[g + 1]![0]!]!;
+    const boundary = Math.round((lastPoint.capture + halfBlock + firstNext.capture - halfBlock) / 2);
+    const at = Math.max(segments[g]!.captureStart, Math.min(captureLength, boundary));
+    segments[g]!.captureEnd = at;
+    segments[g + 1]!.captureStart = at;
+  }
+  const inliers = groups.flat().sort((a, c) => a - c).map((i) => points[i]!);
+  return { ratio, segments, inliers };
+}
+
+function residual(p: TrackPoint, ratio: number, offset: number): number {
+  return p.capture - (offset + ratio * p.reference);
+}
+
+/** Weighted LS of c = o_g + ratio·r: ratio from within-group centred sums; o_g = c̄_g − ratio·r̄_g. */
+function solve(points: TrackPoint[], weight: number[], groups: number[][]): { ratio: number; offsets: number[] } {
+  const means = groups.map((grp) => {
+    let sw = 0, sr = 0, sc = 0;
+    for (const i of grp) {
+      sw += weight[i]!;
+      sr += weight[i]! * points[i]!.reference;
+      sc += weight[i]! * points[i]!.capture;
+    }
+    return { r: sr / sw, c: sc / sw };
+  });
+  let num = 0;
+  let den = 0;
+  groups.forEach((grp, g) => {
+    for (const i of grp) {
+      const dr = points[i]!.reference - means[g]!.r;
+      num += weight[i]! * dr * (points[i]!.capture - means[g]!.c);
+      den += weight[i]! * dr * dr;
+    }
+  });
+  // A lone block cannot tell the drift: assume none.
+  const ratio = den > 0 ? num / den : 1;
+  return { ratio, offsets: means.map((m) => m.c - ratio * m.r) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Confidence
+
+function confidenceCheck(
+  reference: Float32Array,
+  capture: Float32Array,
+  sampleRate: number,
+  longStart: number,
+  longLength: number,
+  ratio: number,
+  segments: AlignmentSegment[],
+  track: TrackPoint[],
+): { rho: number; uniqueness: number; period: number | null } | null {
+  // Predicted capture position of the window start, from the nearest track point (or the first segment).
+  let predicted = segments[0]!.offsetSamples + longStart * ratio;
+  let bestDistance = Infinity;
+  for (const p of track) {
+    const d = Math.abs(p.reference - longStart);
+    if (d < bestDistance) {
+      bestDistance = d;
+      predicted = p.capture + (longStart - p.reference) * ratio;
+    }
+  }
+  // The window as it should appear on the capture clock: q[m] = reference(longStart + m / ratio).
+  const length = Math.max(32, Math.round(longLength * ratio));
+  const probe = readLinear(reference, longStart, 1 / ratio, length);
+  const span = Math.floor(longLength / 2);
+  const k0 = Math.floor(predicted);
+  if (k0 + span + length <= 0 || k0 - span >= capture.length) return null;
+  const s = normalizedSearch(capture, probe, k0 - span, k0 + span, true, sampleRate);
+  if (!(s.peak > 0)) return null;
+  const peak = refinePeak(s.rho!, s.index);
+  return { rho: Math.min(1, peak.rho), uniqueness: s.uniqueness, period: s.period };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function maxAbs(x: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.abs(x[i]!);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+function firstAbove(x: Float32Array, level: number): number {
+  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) > level) return i;
+  return 0;
+}
+
+function lastAbove(x: Float32Array, level: number): number {
+  for (let i = x.length - 1; i >= 0; i--) if (Math.abs(x[i]!) > level) return i;
+  return x.length - 1;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = values.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
