@@ -98,45 +98,29 @@ export class RecordingBuilder {
   }
 }
 
-export interface DeliveryClock {
-  /** Delivery time (ms, backend clock) of the recording frame `frame` (fractional allowed). */
-  atFrame(frame: number): number;
-  /** Fitted ms per frame (1000 / effective delivery rate). */
-  readonly msPerFrame: number;
-}
-
 /**
- * Least-squares line receivedAt ≈ a + b·endFrame through the chunk deliveries: the time at which the
- * stream delivers a given frame to JS, with per-chunk jitter averaged out. Write→delivery latency of a
- * stimulus is `atFrame(alignedFrame) − writeTime` (design.md "Timing model").
- * With a single delivery the slope is the nominal 1000 / sampleRate (needs `sampleRate`).
+ * When `frame` (a recording frame index, fractional allowed) was delivered to JS, ms on the backend clock:
+ * the receivedAt of the chunk that holds it, minus the time the chunk then spent filling up behind it
+ * ((endFrame − frame) / sampleRate). Write→delivery latency of a stimulus is
+ * `frameDeliveryTime(deliveries, alignedFrame, rate) − writeTime` (design.md "Timing model").
+ *
+ * Why not the raw chunk time: a frame that starts a chunk would be charged the whole chunk period, so
+ * the figure would jump by up to a period with the stimulus's phase against the chunking. Why not a line
+ * fitted through all chunks: servers deliver in bursts, and a fitted line sits mid-burst, earlier than
+ * the write on real devices (measured on PulseAudio). This per-chunk time is never earlier than the
+ * frame was captured, and on the virtual device it equals the configured latency exactly.
+ * Returns null when no delivery holds the frame.
  */
-export function deliveryClock(deliveries: readonly { endFrame: number; receivedAt: number }[], sampleRate?: number): DeliveryClock {
-  const n = deliveries.length;
-  if (n === 0) throw new LoopcheckError('INVALID_ARGUMENT', 'cannot fit a delivery clock without deliveries', { hint: 'capture at least one chunk' });
-  // Centre both axes first: frames reach 1e8 and times 1e9 ms, so raw sums would lose precision.
-  let mx = 0;
-  let my = 0;
-  for (const d of deliveries) {
-    mx += d.endFrame;
-    my += d.receivedAt;
+export function frameDeliveryTime(deliveries: readonly { endFrame: number; receivedAt: number }[], frame: number, sampleRate: number): number | null {
+  // deliveries are in capture order; binary search for the first chunk ending after `frame`.
+  let lo = 0;
+  let hi = deliveries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (deliveries[mid]!.endFrame > frame) hi = mid;
+    else lo = mid + 1;
   }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  for (const d of deliveries) {
-    const dx = d.endFrame - mx;
-    sxx += dx * dx;
-    sxy += dx * (d.receivedAt - my);
-  }
-  let slope: number;
-  if (sxx > 0) slope = sxy / sxx;
-  else if (sampleRate !== undefined && sampleRate > 0) slope = 1000 / sampleRate;
-  else {
-    throw new LoopcheckError('INVALID_ARGUMENT', 'cannot fit a delivery clock through deliveries that all end at one frame', {
-      hint: 'pass the sample rate so the nominal slope can be used',
-    });
-  }
-  return { msPerFrame: slope, atFrame: (frame: number) => my + (frame - mx) * slope };
+  const d = deliveries[lo];
+  if (!d || frame < 0) return null;
+  return d.receivedAt - ((d.endFrame - frame) / sampleRate) * 1000;
 }

@@ -4,13 +4,14 @@
  * - `virtual`        the simulated device (always available).
  * - `pulse`/`wasapi` native backends; they plug in at `nativeBackend()` (next issue). A backend named
  *                    explicitly never falls back: when it cannot be used, this throws its error.
- * - `auto`           wasapi on Windows, pulse when a server answers, else virtual (SIMULATED). Until the
- *                    native backends land, auto is always virtual and says so through `log`.
+ * - `auto`           wasapi on Windows, pulse when a server answers, else virtual (SIMULATED), saying so
+ *                    through `log`.
  */
 import { LoopcheckError } from '../errors.js';
 import { native } from '../native.js';
 import type { Backend, BackendName } from './types.js';
 import { createVirtualBackend } from './virtual.js';
+import { createPulseBackend } from './pulse.js';
 
 export const BACKEND_NAMES = ['auto', 'virtual', 'pulse', 'wasapi'] as const;
 export type BackendChoice = (typeof BACKEND_NAMES)[number];
@@ -38,11 +39,36 @@ export function nativeBackend(name: Exclude<BackendName, 'virtual'>): Backend {
       hint: err?.hint ?? `build on ${name === 'wasapi' ? 'Windows' : 'Linux with libpulse'}, or use --backend virtual`,
     });
   }
-  // The addon reports it can run, but the TypeScript side of the native backends is not wired yet.
+  if (name === 'pulse') return createPulseBackend();
+  // The addon reports wasapi can run, but its TypeScript side is not wired yet.
   throw new LoopcheckError('BACKEND_UNAVAILABLE', `the ${name} backend is not implemented in this version of loopcheck`, {
     hint: 'use --backend virtual',
   });
 }
+
+/**
+ * auto: the platform's native backend when it answers, else the virtual device (SIMULATED). Only
+ * "nothing to talk to" falls back (no addon, no libpulse, no server); any other error is real and thrown.
+ */
+async function autoBackend(options: GetBackendOptions): Promise<Backend> {
+  const platformBackend = process.platform === 'win32' ? 'wasapi' : process.platform === 'linux' ? 'pulse' : null;
+  if (platformBackend) {
+    try {
+      const backend = nativeBackend(platformBackend);
+      await backend.listDevices(); // connects: SERVICE_UNAVAILABLE when no server answers
+      options.log?.(`backend auto: using ${platformBackend}`);
+      return backend;
+    } catch (e) {
+      if (!(e instanceof LoopcheckError) || !FALLBACK_CODES.has(e.code)) throw e;
+      options.log?.(`backend auto: ${platformBackend} unavailable (${e.code}: ${e.message}); using the virtual device (SIMULATED)`);
+    }
+  } else {
+    options.log?.(`backend auto: no native backend for ${process.platform}; using the virtual device (SIMULATED)`);
+  }
+  return createVirtualBackend({ log: options.log });
+}
+
+const FALLBACK_CODES = new Set(['BACKEND_UNAVAILABLE', 'SERVICE_UNAVAILABLE']);
 
 export async function getBackend(name: string, options: GetBackendOptions = {}): Promise<Backend> {
   if (typeof name !== 'string' || !isBackendChoice(name)) {
@@ -58,7 +84,6 @@ export async function getBackend(name: string, options: GetBackendOptions = {}):
     case 'wasapi':
       return nativeBackend(name);
     case 'auto':
-      options.log?.('backend auto: no native backend is wired yet; using the virtual device (SIMULATED)');
-      return createVirtualBackend({ log: options.log });
+      return autoBackend(options);
   }
 }

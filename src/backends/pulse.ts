@@ -33,7 +33,7 @@ import type {
 
 /** An idle null sink can take 1–2 s to deliver its first data (pulseaudio.md): never give up before 3 s. */
 export const FIRST_DATA_TIMEOUT_MS = 3000;
-const DEFAULT_BUFFER_MS = 20;
+const DEFAULT_BUFFER_MS = 50;
 /** JS-side bound on undelivered chunks (~60 s at 10 ms per chunk); beyond it chunks are dropped and counted. */
 const MAX_PENDING_CHUNKS = 6000;
 

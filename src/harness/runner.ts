@@ -9,10 +9,10 @@ import type { Audio } from '../audio.js';
 import { analyze } from '../analysis/index.js';
 import type { AnalysisResult } from '../analysis/types.js';
 import { getBackend } from '../backends/index.js';
-import type { CaptureChunk, LoopbackSession, Recording } from '../backends/types.js';
+import type { CaptureChunk, LoopbackSession, PlayResult, Recording } from '../backends/types.js';
 import { percentile } from '../dsp/stats.js';
 import { isLoopcheckError, LoopcheckError } from '../errors.js';
-import { RecordingBuilder, deliveryClock } from '../recording.js';
+import { RecordingBuilder, frameDeliveryTime } from '../recording.js';
 import type { Report, ReportSummary } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { judgeCase, judgeSummary } from './judge.js';
@@ -122,7 +122,17 @@ function dropoutWindows(reference: Audio, recording: Recording, analysis: Analys
   });
 }
 
-async function runCase(
+/** One played stimulus and what came back, kept until the capture is over. */
+interface CapturedCase {
+  suite: SuiteDefinition;
+  name: string;
+  stimulus: Audio;
+  recording: Recording;
+  play: PlayResult;
+  captureMs: number;
+}
+
+async function captureCase(
   session: LoopbackSession,
   recorder: CaseRecorder,
   suite: SuiteDefinition,
@@ -130,7 +140,7 @@ async function runCase(
   stimulus: Audio,
   criteria: Criteria,
   signal: AbortSignal | undefined,
-): Promise<CaseResult> {
+): Promise<CapturedCase> {
   const t0 = performance.now();
   recorder.begin();
   // Some capture before the stimulus, so a capture path that is late still shows its first sample.
@@ -139,8 +149,17 @@ async function runCase(
   // Tail: the last stimulus frame must come back through the loopback; allow 3× the latency limit.
   const tailMs = Math.max(500, 3 * criteria.maxLatencyMs);
   await waitOn(session, recorder, tailMs, signal);
-  const recording = recorder.end();
+  return { suite, name, stimulus, recording: recorder.end(), play, captureMs: performance.now() - t0 };
+}
 
+/**
+ * Analyses one captured case and judges it. Runs after the capture has stopped: analysis is
+ * synchronous and would otherwise hold up chunk delivery (inflating write→delivery latency and
+ * overrunning the native queue).
+ */
+function analyzeCase(c: CapturedCase, criteria: Criteria): CaseResult {
+  const t0 = performance.now();
+  const { suite, stimulus, recording, play } = c;
   const wantsFidelity = suite.metrics.some((m) => m === 'thdn' || m === 'frequencyResponse' || m === 'impulseResponse');
   const analysis = analyze(stimulus, recording.audio, { fidelity: wantsFidelity });
 
@@ -148,14 +167,9 @@ async function runCase(
   const m = new Set(suite.metrics);
   const latencyFrames = analysis.latency?.samples ?? null;
   if (m.has('latency')) {
-    if (latencyFrames !== null && recording.deliveries.length >= 2) {
-      // write→delivery (design.md): the aligned frame's time on the delivery clock minus the write time
-      // of the stimulus's frame 0.
-      const clock = deliveryClock(recording.deliveries);
-      metrics.latencyMs = clock.atFrame(latencyFrames) - play.writeTime;
-    } else {
-      metrics.latencyMs = null;
-    }
+    // write→delivery (design.md): when the aligned stimulus frame 0 reached JS minus when it was written.
+    const delivered = latencyFrames === null ? null : frameDeliveryTime(recording.deliveries, latencyFrames, recording.audio.sampleRate);
+    metrics.latencyMs = delivered === null ? null : delivered - play.writeTime;
     metrics.latencySamples = latencyFrames;
     metrics.latencyConfidence = analysis.latency?.confidence ?? null;
   }
@@ -181,11 +195,11 @@ async function runCase(
   const plots: CasePlots = { sampleRate: recording.audio.sampleRate, dropoutWindows: dropoutWindows(stimulus, recording, analysis) };
   return {
     suite: suite.name,
-    name,
+    name: c.name,
     passed: failures.length === 0,
     metrics,
     failures,
-    durationMs: performance.now() - t0,
+    durationMs: c.captureMs + (performance.now() - t0),
     analysis,
     plots,
     captureBufferMs: recording.captureBufferMs,
@@ -231,20 +245,20 @@ export async function runSuites(options: RunOptions): Promise<Report> {
     realtime: options.realtime,
   });
   const recorder = new CaseRecorder(session);
-  const cases: CaseResult[] = [];
+  const captured: CapturedCase[] = [];
   let error: unknown = null;
-  const total = options.suites.reduce((n, s) => n + s.repeats, 0);
+  // Progress counts each case twice: once captured, once analysed.
+  const total = 2 * options.suites.reduce((n, s) => n + s.repeats, 0);
   try {
     await waitOn(session, recorder, LEAD_IN_MS, options.signal);
     for (const suite of options.suites) {
       const stimulus = suite.signal(session.capture.format.sampleRate, { durationSeconds: options.durationSeconds });
       for (let r = 0; r < suite.repeats; r++) {
         const name = suite.repeats > 1 ? `${suite.name} #${r + 1}` : suite.name;
-        options.onProgress?.(cases.length, total, name);
-        cases.push(await runCase(session, recorder, suite, name, stimulus, criteria, options.signal));
+        options.onProgress?.(captured.length, total, `capturing ${name}`);
+        captured.push(await captureCase(session, recorder, suite, name, stimulus, criteria, options.signal));
       }
     }
-    options.onProgress?.(cases.length, total, 'done');
   } catch (e) {
     error = e;
   } finally {
@@ -256,6 +270,14 @@ export async function runSuites(options: RunOptions): Promise<Report> {
     await session.close().catch(() => {});
   }
   if (error !== null && !isLoopcheckError(error)) throw error;
+
+  // Every case captured before a failure is analysed: a lost device or Ctrl-C still reports them.
+  const cases: CaseResult[] = [];
+  for (const c of captured) {
+    options.onProgress?.(captured.length + cases.length, total, `analysing ${c.name}`);
+    cases.push(analyzeCase(c, criteria));
+  }
+  options.onProgress?.(total, total, 'done');
 
   const summary = summarise(cases, options.suites);
   const summaryFailures = judgeSummary(summary, criteria);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CaptureChunk } from '../../src/backends/types.js';
 import { percentile } from '../../src/dsp/stats.js';
 import { LoopcheckError } from '../../src/errors.js';
-import { deliveryClock, RecordingBuilder } from '../../src/recording.js';
+import { frameDeliveryTime, RecordingBuilder } from '../../src/recording.js';
 
 const RATE = 48000;
 
@@ -76,26 +76,25 @@ describe('RecordingBuilder', () => {
   });
 });
 
-describe('deliveryClock', () => {
-  it('recovers an exact line and averages symmetric jitter out', () => {
-    // receivedAt = 1234.5 + frame / 48 ms, with ±0.5 ms alternating jitter (mean 0).
-    const exact = Array.from({ length: 100 }, (_, k) => ({ endFrame: (k + 1) * 480, receivedAt: 1234.5 + ((k + 1) * 480) / 48 }));
-    const clk = deliveryClock(exact);
-    // 1e-9 ms: the fit is exact up to float rounding of sums of ~1e5.
-    expect(Math.abs(clk.atFrame(6720) - (1234.5 + 140))).toBeLessThan(1e-9);
-    expect(Math.abs(clk.msPerFrame - 1 / 48)).toBeLessThan(1e-12);
-    const jittered = exact.map((d, k) => ({ ...d, receivedAt: d.receivedAt + (k % 2 === 0 ? 0.5 : -0.5) }));
-    // Alternating ±0.5 over an even count has zero mean but a tiny correlation with frame index:
-    // slope error ≈ 0.5·480·50/ Σdx² ⇒ offset error < 0.01 ms at mid-range.
-    expect(Math.abs(deliveryClock(jittered).atFrame(24000) - (1234.5 + 500))).toBeLessThan(0.01);
+describe('frameDeliveryTime', () => {
+  const RATE48 = 48000;
+  // 480-frame chunks; chunk k (frames k·480 … k·480+479) reaches JS at 1000 + (k+1)·10 ms + late_k.
+  const late = [0, 3, 0, 7.5, 0.2];
+  const deliveries = late.map((l, k) => ({ endFrame: (k + 1) * 480, receivedAt: 1000 + (k + 1) * 10 + l }));
+
+  it('charges a frame its chunk\'s delivery minus the time the chunk filled behind it', () => {
+    // Frame 960 starts chunk 2 (late 0): delivered 480 frames = 10 ms before that chunk's receivedAt.
+    expect(frameDeliveryTime(deliveries, 960, RATE48)).toBeCloseTo(1000 + 30 - 10, 9);
+    // Frame 1439.5 is half a frame before the end of chunk 2.
+    expect(frameDeliveryTime(deliveries, 1439.5, RATE48)).toBeCloseTo(1030 - 0.5 / 48, 9);
+    // Frame 1500 is in chunk 3, which came 7.5 ms late: the lateness is kept (it is real delivery delay).
+    expect(frameDeliveryTime(deliveries, 1500, RATE48)).toBeCloseTo(1040 + 7.5 - (1920 - 1500) / 48, 9);
   });
 
-  it('uses the nominal slope for a single delivery and refuses none', () => {
-    const clk = deliveryClock([{ endFrame: 480, receivedAt: 10 }], RATE);
-    // One delivery: slope 1000/48000 ms per frame exactly.
-    expect(clk.atFrame(960)).toBeCloseTo(20, 12);
-    expect(() => deliveryClock([])).toThrow(LoopcheckError);
-    expect(() => deliveryClock([{ endFrame: 480, receivedAt: 10 }])).toThrow(LoopcheckError);
+  it('is null outside the delivered frames', () => {
+    expect(frameDeliveryTime(deliveries, 2400, RATE48)).toBeNull();
+    expect(frameDeliveryTime(deliveries, -1, RATE48)).toBeNull();
+    expect(frameDeliveryTime([], 0, RATE48)).toBeNull();
   });
 });
 

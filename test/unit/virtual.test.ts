@@ -3,7 +3,7 @@ import type { Audio } from '../../src/audio.js';
 import type { CaptureChunk, OpenOptions } from '../../src/backends/types.js';
 import { createVirtualBackend, VIRTUAL_DEFAULT_DEVICE_NAME, type VirtualSession } from '../../src/backends/virtual.js';
 import { LoopcheckError } from '../../src/errors.js';
-import { deliveryClock, RecordingBuilder } from '../../src/recording.js';
+import { frameDeliveryTime, RecordingBuilder } from '../../src/recording.js';
 
 const RATE = 48000;
 
@@ -82,7 +82,7 @@ describe('virtual backend: timing', () => {
     // Integer position, no drift, gain 1, no noise: the image is an exact copy.
     for (let i = 0; i < y.length; i++) expect(y[i]).toBe(i === expected ? 1 : 0);
     expect(session.plays()[0]!.startFrame).toBe(expected);
-    const latencyMs = deliveryClock(recording.deliveries).atFrame(expected) - 100;
+    const latencyMs = frameDeliveryTime(recording.deliveries, expected, 48000)! - 100;
     // ±0.01 ms (the contract); jitter is 0 so the fit is exact to float rounding.
     expect(Math.abs(latencyMs - 40)).toBeLessThan(0.01);
   });
@@ -102,7 +102,7 @@ describe('virtual backend: timing', () => {
     const measured = centroid(y, start + 200);
     // 1e-3 samples: the Kaiser sinc is flat to ~1e-5 where a σ=4 Gaussian has energy; float32 storage adds ~1e-6.
     expect(Math.abs(measured - (start + 200))).toBeLessThan(1e-3);
-    const latencyMs = deliveryClock(recording.deliveries).atFrame(measured - 200) - writeTime;
+    const latencyMs = frameDeliveryTime(recording.deliveries, measured - 200, 48000)! - writeTime;
     expect(Math.abs(latencyMs - 40)).toBeLessThan(0.01);
   });
 
