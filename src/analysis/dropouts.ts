@@ -382,7 +382,7 @@ export function detectDropouts(
 
   dropouts.sort((a, b) => a.atSeconds - b.atSeconds);
   const clipped = mergeRanges(excluded.map(([s, e]) => [Math.max(0, s), Math.min(nc, e)] as Range));
-  return { dropouts, segments: segs, excluded: clipped };
+  return { dropouts, segments: segs, excluded: clipped, alignedReference: aligned };
 }
 
 /** 1 where a segment covers the capture sample and its reference position lies inside the reference. */

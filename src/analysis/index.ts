@@ -106,7 +106,9 @@ export function analyze(reference: Audio, capture: Audio, options: AnalyzeOption
   if (!alignment) return notFound(`the reference was not found in capture channel ${channel}`);
 
   const drop = detectDropouts(ref, cap, sampleRate, alignment);
-  const aligned = alignedReference(ref, drop.segments, alignment.ratio, cap.length);
+  // Dropout detection already mapped the reference along the refined segments: computing it is the
+  // costliest pass of the analysis, so it is done once.
+  const aligned = drop.alignedReference ?? alignedReference(ref, drop.segments, alignment.ratio, cap.length);
   const result: AnalysisResult = {
     signalFound: true,
     sampleRate,

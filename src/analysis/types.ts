@@ -42,6 +42,8 @@ export interface AnalysisResult {
   /** True when the aligned capture equals the reference sample for sample (after gain 1, integer lag). */
   bitExact?: boolean;
   thdnDb?: number | null;
+  /** The reference→capture map found (segments refined by dropout detection); not part of the JSON contract. */
+  alignment?: Alignment;
   frequencyResponse?: FrequencyResponse | null;
   impulseResponse?: ImpulseResponse | null;
   warnings?: string[];
@@ -94,4 +96,6 @@ export interface DropoutAnalysis {
   segments: AlignmentSegment[];
   /** Capture ranges [start, end) to leave out of level metrics (gain, SNR, THD+N). */
   excluded: [number, number][];
+  /** The reference mapped onto the capture along the refined segments (as alignedReference), when computed. */
+  alignedReference?: Float32Array;
 }
