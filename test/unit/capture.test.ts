@@ -107,20 +107,45 @@ describe('getBackend', () => {
     expect(BACKEND_NAMES).toEqual(['auto', 'virtual', 'pulse', 'wasapi']);
   });
 
-  it('auto is the simulated virtual device and says so', async () => {
+  /** Runs `fn` with PULSE_SERVER pointing at a socket nobody listens on (libpulse reads it at connect). */
+  async function withoutPulseServer<T>(fn: () => Promise<T>): Promise<T> {
+    const saved = process.env.PULSE_SERVER;
+    process.env.PULSE_SERVER = 'unix:/nonexistent/loopcheck-test/native';
+    try {
+      return await fn();
+    } finally {
+      if (saved === undefined) delete process.env.PULSE_SERVER;
+      else process.env.PULSE_SERVER = saved;
+    }
+  }
+
+  it('auto falls back to the simulated virtual device when no audio server answers, and says so', async () => {
     const lines: string[] = [];
-    const b = await getBackend('auto', { log: (l) => lines.push(l) });
+    const b = await withoutPulseServer(() => getBackend('auto', { log: (l) => lines.push(l) }));
     expect(b.name).toBe('virtual');
     expect(b.simulated).toBe(true);
     expect(lines.join('\n')).toContain('SIMULATED');
+    expect(lines.join('\n')).toMatch(/SERVICE_UNAVAILABLE|BACKEND_UNAVAILABLE/);
   });
 
-  it('pulse and wasapi named explicitly fail with BACKEND_UNAVAILABLE and a hint, never fall back', async () => {
-    for (const name of ['pulse', 'wasapi']) {
-      const e = await getBackend(name).catch((err: unknown) => err);
-      expect(e).toBeInstanceOf(LoopcheckError);
-      expect((e as LoopcheckError).code).toBe('BACKEND_UNAVAILABLE');
-      expect((e as LoopcheckError).hint).toBeTruthy();
-    }
+  it('pulse named explicitly never falls back: no server ⇒ SERVICE_UNAVAILABLE with a hint', async () => {
+    const e = await withoutPulseServer(async () => {
+      const b = await getBackend('pulse');
+      expect(b.name).toBe('pulse');
+      return b.openLoopback({}).then(
+        () => null,
+        (err: unknown) => err,
+      );
+    });
+    expect(e).toBeInstanceOf(LoopcheckError);
+    expect((e as LoopcheckError).code).toBe('SERVICE_UNAVAILABLE');
+    expect((e as LoopcheckError).hint).toBeTruthy();
+  });
+
+  it('wasapi named explicitly on Linux fails with BACKEND_UNAVAILABLE and a hint', async () => {
+    const e = await getBackend('wasapi').catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(LoopcheckError);
+    expect((e as LoopcheckError).code).toBe('BACKEND_UNAVAILABLE');
+    expect((e as LoopcheckError).hint).toBeTruthy();
   });
 });
