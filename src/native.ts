@@ -50,6 +50,33 @@ export interface NativeChunk {
   /** Frames dropped by the native ring or the bounded JS queue since the previous chunk. */
   overruns: number;
   underruns: number;
+  /**
+   * pulse: pa_stream_get_latency on the record stream when the device block holding this chunk's first frame
+   * was read, µs → ms, negative when libpulse set its `negative` flag. Absent when the server gave none.
+   */
+  serverLatencyMs?: number;
+}
+
+/** A hot-plug event from PulseDeviceWatch. `id` is the pulse name (the same id listDevices reports). */
+export interface NativeDeviceEvent {
+  type: 'added' | 'removed' | 'changed' | 'default-changed';
+  kind: 'render' | 'capture' | 'monitor';
+  id: string;
+  /** The device description, when known. */
+  name?: string;
+  /** When libpulse delivered the subscription event, ms on the addon's monotonic clock. */
+  timeMs: number;
+  /** Events dropped (bounded queue full) just before this one. */
+  missed?: number;
+}
+
+/** onEvent(event, null) per event; onEvent(null, error) once when the server connection is lost. */
+export type NativeDeviceEventCallback = (event: NativeDeviceEvent | null, error: unknown) => void;
+
+/** native/linux/pulse_binding.cc: a dedicated connection subscribed to sink/source/server events. */
+export interface NativePulseDeviceWatch {
+  /** Stops the connection's thread; no callback runs afterwards. Idempotent. */
+  close(): void;
 }
 
 export interface NativePlayResult {
@@ -91,6 +118,8 @@ export interface NativeBinding {
   backendInfo(): NativeBackendInfo;
   /** Linux builds only. Throws SERVICE_UNAVAILABLE (no server) or BACKEND_UNAVAILABLE (no libpulse). */
   PulseSession?: new (options?: { timeoutMs?: number }) => NativePulseSession;
+  /** Linux builds only. Active (subscribed) when the constructor returns; keeps the event loop alive until close(). */
+  PulseDeviceWatch?: new (options: { timeoutMs?: number }, onEvent: NativeDeviceEventCallback) => NativePulseDeviceWatch;
 }
 
 /**

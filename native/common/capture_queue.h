@@ -21,11 +21,17 @@ enum ChunkFlag : uint32_t {
   kChunkTimestampError = 1u << 2, // device time is an estimate
 };
 
+// "No server latency known" for BlockMark / Chunk::server_latency_us.
+constexpr int64_t kNoServerLatency = INT64_MIN;
+
 struct BlockMark {
   uint64_t ring_frame = 0;     // frames pushed into the ring before this block (consumer-side index)
   uint64_t stream_frame = 0;   // device position of the block's first frame (counts dropped frames)
   int64_t device_time_ns = 0;  // capture time of the first frame, monotonic clock (ns)
   uint32_t flags = 0;
+  // What the device API said the capture latency was when the block was read (pulse: pa_stream_get_latency
+  // on the record stream, signed µs: negative when libpulse set its `negative` flag). kNoServerLatency: none.
+  int64_t server_latency_us = kNoServerLatency;
 };
 
 struct Chunk {
@@ -36,6 +42,7 @@ struct Chunk {
   uint32_t flags = 0;
   uint64_t overruns = 0;   // frames dropped by our queues since the previous chunk
   uint64_t underruns = 0;  // device underruns reported since the previous chunk
+  int64_t server_latency_us = kNoServerLatency;  // of the block holding the chunk's first frame (BlockMark)
 };
 
 class CaptureQueue {
@@ -52,7 +59,8 @@ class CaptureQueue {
 
   // ---- producer (audio thread) ----
   // Pushes one device block. Returns false when it was dropped (ring full); the frames are counted.
-  bool PushBlock(const float* interleaved, size_t frames, int64_t device_time_ns, uint32_t flags) {
+  bool PushBlock(const float* interleaved, size_t frames, int64_t device_time_ns, uint32_t flags,
+                 int64_t server_latency_us = kNoServerLatency) {
     if (frames == 0) return true;
     const size_t n = frames * channels_;
     if (samples_.WriteAvailable() < n || marks_.WriteAvailable() < 1) {
@@ -66,6 +74,7 @@ class CaptureQueue {
     mark.stream_frame = stream_frame_;
     mark.device_time_ns = device_time_ns;
     mark.flags = flags | pending_flags_;
+    mark.server_latency_us = server_latency_us;
     // Mark first, then samples (release): a consumer that sees the samples also sees their mark.
     marks_.TryPush(mark);
     samples_.TryWriteAll(interleaved, n);
@@ -119,6 +128,7 @@ class CaptureQueue {
     out.frame_position = current_.stream_frame + offset;
     out.device_time_ns = current_.device_time_ns + static_cast<int64_t>(offset * 1000000000ull / sample_rate_);
     out.flags = current_.flags;
+    out.server_latency_us = current_.server_latency_us;
     if (offset != 0) out.flags &= ~kChunkDiscontinuity;
     const uint64_t dropped = droppedFrames();
     out.overruns = (dropped - reported_dropped_) + consumer_dropped_;

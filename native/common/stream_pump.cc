@@ -39,6 +39,10 @@ void CallJs(Napi::Env env, Napi::Function fn, PumpItem* item) {
     o.Set("flags", Napi::Number::New(env, c.flags));
     o.Set("overruns", Napi::Number::New(env, static_cast<double>(c.overruns)));
     o.Set("underruns", Napi::Number::New(env, static_cast<double>(c.underruns)));
+    // Device-reported capture latency (µs → ms, signed), only when the backend measured one.
+    if (c.server_latency_us != kNoServerLatency) {
+      o.Set("serverLatencyMs", Napi::Number::New(env, static_cast<double>(c.server_latency_us) / 1000.0));
+    }
     fn.Call({o});
   } else if (item->kind == PumpItem::kError) {
     fn.Call({env.Null(), MakeJsError(env, item->error).Value()});

@@ -53,6 +53,10 @@ Loaded LoadOnce() {
   LC_RESOLVE(context_get_sink_info_list);
   LC_RESOLVE(context_get_source_info_list);
   LC_RESOLVE(context_get_sink_info_by_name);
+  LC_RESOLVE(context_get_sink_info_by_index);
+  LC_RESOLVE(context_get_source_info_by_index);
+  LC_RESOLVE(context_set_subscribe_callback);
+  LC_RESOLVE(context_subscribe);
   LC_RESOLVE(operation_get_state);
   LC_RESOLVE(operation_unref);
   LC_RESOLVE(strerror);

@@ -35,6 +35,18 @@ enum : int {
   STREAM_ADJUST_LATENCY = 0x2000,
 };
 enum : int { SAMPLE_FLOAT32LE = 5 };
+// Hot-plug (pulse/def.h pa_subscription_mask_t / pa_subscription_event_type_t).
+enum : int { SUBSCRIPTION_MASK_SINK = 0x0001, SUBSCRIPTION_MASK_SOURCE = 0x0002, SUBSCRIPTION_MASK_SERVER = 0x0080 };
+enum : int {
+  SUBSCRIPTION_EVENT_SINK = 0x0000,
+  SUBSCRIPTION_EVENT_SOURCE = 0x0001,
+  SUBSCRIPTION_EVENT_SERVER = 0x0007,
+  SUBSCRIPTION_EVENT_FACILITY_MASK = 0x000F,
+  SUBSCRIPTION_EVENT_NEW = 0x0000,
+  SUBSCRIPTION_EVENT_CHANGE = 0x0010,
+  SUBSCRIPTION_EVENT_REMOVE = 0x0020,
+  SUBSCRIPTION_EVENT_TYPE_MASK = 0x0030,
+};
 enum : int { SEEK_RELATIVE = 0 };
 enum : int { CHANNELS_MAX = 32 };
 // pa errno values we map (pulse/def.h).
@@ -144,6 +156,7 @@ using sink_info_cb = void (*)(context*, const sink_info*, int, void*);
 using source_info_cb = void (*)(context*, const source_info*, int, void*);
 using server_info_cb = void (*)(context*, const server_info*, void*);
 using free_cb = void (*)(void*);
+using context_subscribe_cb = void (*)(context*, int /* pa_subscription_event_type_t */, uint32_t, void*);
 
 // The function table. Every entry is resolved at load; a missing symbol makes the load fail.
 struct Api {
@@ -167,6 +180,10 @@ struct Api {
   operation* (*context_get_sink_info_list)(context*, sink_info_cb, void*);
   operation* (*context_get_source_info_list)(context*, source_info_cb, void*);
   operation* (*context_get_sink_info_by_name)(context*, const char*, sink_info_cb, void*);
+  operation* (*context_get_sink_info_by_index)(context*, uint32_t, sink_info_cb, void*);
+  operation* (*context_get_source_info_by_index)(context*, uint32_t, source_info_cb, void*);
+  void (*context_set_subscribe_callback)(context*, context_subscribe_cb, void*);
+  operation* (*context_subscribe)(context*, int /* pa_subscription_mask_t */, context_success_cb, void*);
 
   int (*operation_get_state)(const operation*);
   void (*operation_unref)(operation*);

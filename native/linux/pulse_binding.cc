@@ -3,8 +3,11 @@
 // LoopcheckError). Capture chunks arrive through the StreamPump's bounded ThreadSafeFunction.
 #include <napi.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "common/backend.h"
@@ -282,10 +285,137 @@ class PulseSession : public Napi::ObjectWrap<PulseSession> {
   bool hook_added_ = false;
 };
 
+// ---- hot-plug ----
+
+constexpr size_t kWatchQueue = 256;  // bounded TSFN queue of device events; beyond it events are counted as missed
+
+// One queued watch call: an event, or the connection-lost error.
+struct WatchItem {
+  bool is_error = false;
+  DeviceEvent event;
+  Error error;
+  uint64_t missed = 0;  // events dropped (full queue) before this one
+};
+
+void CallWatchJs(Napi::Env env, Napi::Function fn, WatchItem* item) {
+  std::unique_ptr<WatchItem> owned(item);
+  if (env == nullptr || fn.IsEmpty()) return;
+  if (item->is_error) {
+    fn.Call({env.Null(), MakeJsError(env, item->error).Value()});
+  } else {
+    const DeviceEvent& e = item->event;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("type", e.type);
+    o.Set("kind", e.kind);
+    o.Set("id", e.id);
+    if (!e.name.empty()) o.Set("name", e.name);
+    o.Set("timeMs", Napi::Number::New(env, static_cast<double>(e.time_ns) / 1e6));
+    if (item->missed > 0) o.Set("missed", Napi::Number::New(env, static_cast<double>(item->missed)));
+    fn.Call({o, env.Null()});
+  }
+  if (env.IsExceptionPending()) env.GetAndClearPendingException();
+}
+
+// new PulseDeviceWatch({ timeoutMs? }, onEvent(event | null, error | null)): a dedicated connection that
+// reports sink/source hot-plug and default changes until close(). While open it keeps the event loop alive
+// (like fs.watch). onEvent(null, error) once when the server connection is lost; then call close().
+class PulseDeviceWatch : public Napi::ObjectWrap<PulseDeviceWatch> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PulseDeviceWatch", {InstanceMethod<&PulseDeviceWatch::Close>("close")});
+  }
+
+  explicit PulseDeviceWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PulseDeviceWatch>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[1].IsFunction()) {
+      ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "new PulseDeviceWatch(options, onEvent) needs a function"));
+      return;
+    }
+    int timeout_ms = 3000;
+    if (info[0].IsObject()) timeout_ms = static_cast<int>(OptUint(info[0].As<Napi::Object>(), "timeoutMs", 3000));
+    Error err;
+    if (!conn_.Connect(timeout_ms, &err)) {
+      ThrowError(env, err);
+      return;
+    }
+    auto* alive = new std::shared_ptr<std::atomic<bool>>(tsfn_alive_);
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "loopcheck-device-watch", kWatchQueue, 1, alive,
+                                          [](Napi::Env, std::shared_ptr<std::atomic<bool>>* a) {
+                                            (*a)->store(false);
+                                            delete a;
+                                          });
+    Napi::ThreadSafeFunction tsfn = tsfn_;
+    std::shared_ptr<std::atomic<uint64_t>> missed = missed_;
+    auto on_event = [tsfn, missed](DeviceEvent&& e) mutable {
+      auto* item = new WatchItem();
+      item->event = std::move(e);
+      item->missed = missed->exchange(0);
+      if (tsfn.NonBlockingCall(item, CallWatchJs) != napi_ok) {
+        missed->fetch_add(item->missed + 1);
+        delete item;
+      }
+    };
+    auto on_lost = [tsfn](const Error& e) mutable {
+      auto* item = new WatchItem();
+      item->is_error = true;
+      item->error = e;
+      // The error must arrive: retry a full queue for up to ~1 s (this is the watch connection's own thread).
+      for (int attempt = 0; attempt < 200; attempt++) {
+        const napi_status st = tsfn.NonBlockingCall(item, CallWatchJs);
+        if (st == napi_ok) return;
+        if (st != napi_queue_full) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      delete item;
+    };
+    if (!conn_.Watch(on_event, on_lost, &err)) {
+      Shutdown();
+      ThrowError(env, err);
+      return;
+    }
+    env_ = env;
+    napi_add_env_cleanup_hook(env, &PulseDeviceWatch::OnEnvCleanup, this);
+    hook_added_ = true;
+  }
+
+  ~PulseDeviceWatch() override {
+    if (hook_added_) napi_remove_env_cleanup_hook(env_, &PulseDeviceWatch::OnEnvCleanup, this);
+    Shutdown();
+  }
+
+ private:
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<PulseDeviceWatch*>(arg);
+    self->hook_added_ = false;
+    self->Shutdown();
+  }
+
+  // Stops libpulse's thread (no callback can run after), then lets the TSFN go (the loop may exit).
+  void Shutdown() {
+    conn_.Close();
+    if (!released_ && tsfn_ && tsfn_alive_->load()) tsfn_.Release();
+    released_ = true;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  PulseConnection conn_;
+  Napi::ThreadSafeFunction tsfn_;
+  std::shared_ptr<std::atomic<bool>> tsfn_alive_ = std::make_shared<std::atomic<bool>>(true);
+  std::shared_ptr<std::atomic<uint64_t>> missed_ = std::make_shared<std::atomic<uint64_t>>(0);
+  bool released_ = false;
+  napi_env env_ = nullptr;
+  bool hook_added_ = false;
+};
+
 }  // namespace
 
 void RegisterBackendExports(Napi::Env env, Napi::Object exports) {
   exports.Set("PulseSession", PulseSession::Define(env));
+  exports.Set("PulseDeviceWatch", PulseDeviceWatch::Define(env));
 }
 
 }  // namespace loopcheck

@@ -282,6 +282,7 @@ void PulseConnection::OnRecordRead(pa::stream* s, size_t, void* self) {
       int negative = 0;
       uint32_t flags = 0;
       int64_t device_ns;
+      int64_t server_latency_us = kNoServerLatency;
       // Every frame of the block exists by now, so its first frame was captured no later than
       // now - (frames - 1) / rate. A null sink renders ahead of its clock, so the monitor's latency is
       // often shorter than the block it delivers: clamp to that bound (the device time then means "when
@@ -289,6 +290,7 @@ void PulseConnection::OnRecordRead(pa::stream* s, size_t, void* self) {
       const int64_t latest_ns = now_ns - static_cast<int64_t>(frames - 1) * 1000000000LL / r->rate;
       if (api->stream_get_latency(s, &latency_us, &negative) == 0) {
         const int64_t lat_ns = static_cast<int64_t>(latency_us) * 1000;
+        server_latency_us = negative ? -static_cast<int64_t>(latency_us) : static_cast<int64_t>(latency_us);
         device_ns = negative ? now_ns + lat_ns : now_ns - lat_ns;
         if (negative) flags |= kChunkTimestampError;
         if (device_ns > latest_ns) device_ns = latest_ns;
@@ -296,7 +298,7 @@ void PulseConnection::OnRecordRead(pa::stream* s, size_t, void* self) {
         device_ns = latest_ns;
         flags |= kChunkTimestampError;
       }
-      r->queue->PushBlock(static_cast<const float*>(data), frames, device_ns, flags);
+      r->queue->PushBlock(static_cast<const float*>(data), frames, device_ns, flags, server_latency_us);
     }
     api->stream_drop(s);
   }
@@ -308,8 +310,13 @@ void PulseConnection::OnRecordState(pa::stream* s, void* self) {
   if ((state == pa::STREAM_FAILED || state == pa::STREAM_TERMINATED) && !r->closing && !r->failed) {
     r->failed = true;
     if (r->on_error) {
-      r->on_error(r->owner->StreamError(ErrorCode::DEVICE_LOST, "the PulseAudio capture stream was lost",
-                                        "the sink was removed or the server stopped; reopen the device"));
+      const pa::Api* api = r->owner->api_;
+      const bool server_gone = r->owner->ctx_ && api->context_errno(r->owner->ctx_) == pa::ERR_CONNECTIONTERMINATED;
+      r->on_error(server_gone ? r->owner->StreamError(ErrorCode::DEVICE_LOST,
+                                                      "the connection to the PulseAudio server was lost during capture",
+                                                      "the server stopped or crashed; restart it and reopen the device")
+                              : r->owner->StreamError(ErrorCode::DEVICE_LOST, "the PulseAudio capture stream was lost",
+                                                      "the sink was removed or the server stopped; reopen the device"));
     }
   }
 }
@@ -559,6 +566,7 @@ void PulseConnection::Close() {
   if (loop_) {
     if (ctx_) {
       api_->threaded_mainloop_lock(loop_);
+      DetachWatch();  // no subscription / state callback may run past this point
       api_->context_disconnect(ctx_);
       api_->threaded_mainloop_unlock(loop_);
     }
@@ -568,6 +576,7 @@ void PulseConnection::Close() {
   if (loop_) api_->threaded_mainloop_free(loop_);
   ctx_ = nullptr;
   loop_ = nullptr;
+  watch_.reset();  // after the thread is gone: pending info queries die with it
 }
 
 }  // namespace loopcheck

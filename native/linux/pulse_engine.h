@@ -32,6 +32,17 @@ struct PulseStreamInfo {
   double buffer_ms = 0;     // granted: fragsize (record) or tlength (playback)
 };
 
+// One hot-plug event (pulse_watch.cc). `id` is the pulse name (what listDevices calls id), `name` its
+// description when known. type: "added" | "removed" | "changed" | "default-changed";
+// kind: "render" (sink) | "monitor" (a sink's monitor source) | "capture" (other source).
+struct DeviceEvent {
+  std::string type;
+  std::string kind;
+  std::string id;
+  std::string name;
+  int64_t time_ns = 0;  // monotonic clock, when libpulse delivered the subscription event
+};
+
 struct PlayOutcome {
   bool ok = true;
   Error error;
@@ -67,11 +78,26 @@ class PulseConnection {
   bool Play(std::vector<float>&& samples, std::function<void(const PlayOutcome&)> done, Error* err);
   void ClosePlayback();
 
+  // Hot-plug (pulse_watch.cc): snapshots sinks, sources and the defaults, then subscribes to SINK | SOURCE |
+  // SERVER events; returns once the subscription is active. Use a connection dedicated to watching.
+  // on_event / on_lost run on libpulse's mainloop thread (never JS); on_lost fires once when the server
+  // connection fails. Both stop before Close() returns.
+  bool Watch(std::function<void(DeviceEvent&&)> on_event, std::function<void(const Error&)> on_lost, Error* err);
+
   void Close();
+
+  // Opaque watch state (pulse_watch.cc); public only so that file's C callbacks can name it.
+  struct WatchState;
+  struct WatchStateDeleter {
+    void operator()(WatchState* w) const;
+  };
 
  private:
   struct Record;
   struct Playback;
+  void DetachWatch();  // lock held
+  static void OnSubscribe(pa::context* c, int event, uint32_t index, void* self);
+  static void OnWatchContextState(pa::context* c, void* self);
   bool WaitOperation(pa::operation* op, int timeout_ms, Error* err);  // lock held; unrefs op
   bool LookupSink(const std::string& name, uint32_t* rate, std::string* monitor, Error* err);  // lock held
   Error StreamError(ErrorCode code, const char* message, const char* hint) const;
@@ -87,6 +113,7 @@ class PulseConnection {
   pa::context* ctx_ = nullptr;
   std::unique_ptr<Record> record_;
   std::unique_ptr<Playback> playback_;
+  std::unique_ptr<WatchState, WatchStateDeleter> watch_;
 };
 
 }  // namespace loopcheck

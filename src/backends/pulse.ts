@@ -16,6 +16,7 @@ import {
   toLoopcheckError,
   type NativeBinding,
   type NativeChunk,
+  type NativeDeviceEvent,
   type NativePulseSession,
   type NativeStreamInfo,
 } from '../native.js';
@@ -23,7 +24,9 @@ import type {
   Backend,
   CaptureChunk,
   CaptureStream,
+  DeviceEvent,
   DeviceInfo,
+  DeviceWatch,
   LoopbackSession,
   OpenOptions,
   PlayResult,
@@ -85,6 +88,7 @@ function toChunk(c: NativeChunk, extraOverruns: number): CaptureChunk {
       timestampError: (c.flags & NATIVE_CHUNK_FLAG.timestampError) !== 0,
     },
     overruns: c.overruns + extraOverruns,
+    ...(c.serverLatencyMs === undefined ? {} : { serverLatencyMs: c.serverLatencyMs }),
   };
 }
 
@@ -285,6 +289,49 @@ export async function openPulseLoopback(options: OpenOptions): Promise<LoopbackS
   }
 }
 
+/**
+ * Hot-plug on a dedicated PulseAudio connection (pa_context_subscribe SINK | SOURCE | SERVER). Throws
+ * SERVICE_UNAVAILABLE when no server answers. Connection loss: onError(SERVICE_UNAVAILABLE, osCode 11),
+ * after which the watch is already closed. Events carry `time` on the addon's monotonic clock (ms).
+ */
+export function watchPulseDevices(onEvent: (event: DeviceEvent) => void, onError?: (error: Error) => void): DeviceWatch {
+  const b = binding();
+  if (!b.PulseDeviceWatch) {
+    throw new LoopcheckError('BACKEND_UNAVAILABLE', 'this loopcheck addon cannot watch PulseAudio devices', {
+      hint: 'rebuild the addon (npm run build)',
+    });
+  }
+  const Watch = b.PulseDeviceWatch;
+  let closed = false;
+  const watch = callNative(
+    () =>
+      new Watch({ timeoutMs: FIRST_DATA_TIMEOUT_MS }, (event: NativeDeviceEvent | null, error: unknown) => {
+        if (closed) return;
+        if (event) {
+          onEvent({
+            type: event.type,
+            kind: event.kind,
+            id: event.id,
+            ...(event.name === undefined ? {} : { name: event.name }),
+            time: event.timeMs,
+            ...(event.missed === undefined ? {} : { missed: event.missed }),
+          });
+          return;
+        }
+        closed = true;
+        watch.close(); // JS thread: joins libpulse's thread and lets the process exit
+        onError?.(toLoopcheckError(error));
+      }),
+  );
+  return {
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      watch.close();
+    },
+  };
+}
+
 /** The `pulse` backend: Linux, a PulseAudio (or pipewire-pulse) server reachable via $PULSE_SERVER. */
 export function createPulseBackend(): Backend {
   return {
@@ -292,5 +339,6 @@ export function createPulseBackend(): Backend {
     simulated: false,
     listDevices: listPulseDevices,
     openLoopback: openPulseLoopback,
+    watchDevices: watchPulseDevices,
   };
 }

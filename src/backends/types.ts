@@ -43,6 +43,12 @@ export interface CaptureChunk {
   flags: ChunkFlags;
   /** Chunks or frames dropped by loopcheck's own queues since the previous chunk (never hidden). */
   overruns: number;
+  /**
+   * The device API's own capture latency for this chunk, ms, when it reports one (pulse: pa_stream_get_latency
+   * on the record stream at the read of the block holding the first frame; may be negative). Then
+   * captureBufferMs − serverLatencyMs is loopcheck's own delivery overhead.
+   */
+  serverLatencyMs?: number;
 }
 
 export interface StreamFormat {
@@ -103,12 +109,35 @@ export interface LoopbackSession {
   close(): Promise<void>;
 }
 
+/** A hot-plug event. `id` is the device id listDevices() reports. */
+export interface DeviceEvent {
+  type: 'added' | 'removed' | 'changed' | 'default-changed';
+  kind: DeviceInfo['kind'];
+  id: string;
+  name?: string | undefined;
+  /** When the backend received the event, ms on the backend clock. */
+  time?: number | undefined;
+  /** Events the backend dropped just before this one (its queue was full). */
+  missed?: number | undefined;
+}
+
+export interface DeviceWatch {
+  /** Stops watching; no event is delivered after it resolves. Idempotent. */
+  close(): Promise<void>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   readonly simulated: boolean;
   listDevices(): Promise<DeviceInfo[]>;
   /** Opens render + loopback capture on one render device (default device when options.device is unset). */
   openLoopback(options: OpenOptions): Promise<LoopbackSession>;
+  /**
+   * Hot-plug: reports devices added / removed / changed and default-device changes until close(). Active
+   * when it returns; keeps the process alive while open. `onError` (a LoopcheckError) fires once if the
+   * watch dies (e.g. the audio server went away); the watch is closed by then. Undefined: not supported.
+   */
+  watchDevices?(onEvent: (event: DeviceEvent) => void, onError?: (error: Error) => void): DeviceWatch;
 }
 
 /** A recording assembled from chunks: the capture as one Audio plus what happened while it ran. */
