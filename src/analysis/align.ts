@@ -165,7 +165,7 @@ export function alignedReference(reference: Float32Array, segments: readonly Ali
         const d = mid - (mid - s.offsetSamples) * step;
         const s0 = Math.max(0, Math.floor(b0 - d) - 64);
         const s1 = Math.min(reference.length, Math.ceil(b1 - d) + 64);
-        if (s1 > s0) y.set(constantDelay(reference.subarray(s0, s1), d + s0 - b0, b1 - b0), b0);
+        if (s1 > s0) constantDelay(reference.subarray(s0, s1), d + s0 - b0, y.subarray(b0, b1));
       }
       continue;
     }
@@ -177,12 +177,16 @@ export function alignedReference(reference: Float32Array, segments: readonly Ali
 /**
  * delay(x, d, length) (sinc.ts: y[n] = x(n − d), same Kaiser-windowed sinc) computed by FFT: integer delays are
  * copies; a fractional one convolves x with the 64-tap kernel obtained by delaying a unit impulse, via overlap-save
- * (float32 FFT rounding ≈ 1e-7 of full scale, far below any SNR we measure).
+ * (float32 FFT rounding ≈ 1e-7 of full scale, far below any SNR we measure). Written into `out` (length = out.length).
  */
-function constantDelay(x: Float32Array, d: number, length: number): Float32Array {
+function constantDelay(x: Float32Array, d: number, out: Float32Array): void {
+  const length = out.length;
   const whole = Math.floor(d);
   const frac = d - whole;
-  if (frac === 0 || length < 4096) return delay(x, d, length);
+  if (frac === 0 || length < 4096) {
+    out.set(delay(x, d, length));
+    return;
+  }
   // z[n] = impulse(n − frac − 64): the kernel, nonzero for n ∈ [33, 96].
   const impulse = new Float32Array(160);
   impulse[64] = 1;
@@ -192,7 +196,7 @@ function constantDelay(x: Float32Array, d: number, length: number): Float32Array
   const r = new Float32Array(64);
   for (let u = 0; u < 64; u++) r[u] = z[96 - u]!;
   const first = -whole - 32;
-  return crossCorrelateRange(x, r, first, first + length - 1).values;
+  crossCorrelateRange(x, r, first, first + length - 1, out);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -216,9 +220,23 @@ function normalizedSearch(capture: Float32Array, probe: Float32Array, minLag: nu
   const rho = corr.values;
   const energy = slidingEnergy(capture, minLag, probe.length, rho.length);
   const probeEnergy = energyAt(probe, 0, probe.length);
-  let maxEnergy = 0;
-  for (let i = 0; i < energy.length; i++) if (energy[i]! > maxEnergy) maxEnergy = energy[i]!;
-  const gate = maxEnergy * 1e-6;
+  const gate = maxOf(energy) * 1e-6;
+  const { index, best } = normalizeInPlace(rho, energy, probeEnergy, gate);
+  const u = sampleRate > 0 ? uniqueness(rho, index, sampleRate) : { uniqueness: 1, period: null };
+  return { index, rho: keep ? rho : null, peak: best, uniqueness: u.uniqueness, period: u.period };
+}
+
+function maxOf(x: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) if (x[i]! > m) m = x[i]!;
+  return m;
+}
+
+/**
+ * ρ[i] = c[i] / √(E_probe · E[i]) in place (0 where E[i] ≤ gate); returns the index of the first maximum ρ > 0
+ * (0 when none is positive) and that maximum in float64 (0 when none).
+ */
+function normalizeInPlace(rho: Float32Array, energy: Float32Array, probeEnergy: number, gate: number): { index: number; best: number } {
   let best = 0;
   let index = 0;
   for (let i = 0; i < rho.length; i++) {
@@ -230,8 +248,7 @@ function normalizedSearch(capture: Float32Array, probe: Float32Array, minLag: nu
       index = i;
     }
   }
-  const u = sampleRate > 0 ? uniqueness(rho, index, sampleRate) : { uniqueness: 1, period: null };
-  return { index, rho: keep ? rho : null, peak: best, uniqueness: u.uniqueness, period: u.period };
+  return { index, best };
 }
 
 /**
@@ -395,11 +412,19 @@ function phaseSlope(
   const w = hann(b);
   const rb = scratch.ref;
   const cb = scratch.cap;
-  for (let n = 0; n < b; n++) {
-    const i = r0 + n;
-    const j = c0 + n;
-    rb[n] = i >= 0 && i < reference.length ? reference[i]! * w[n]! : 0;
-    cb[n] = j >= 0 && j < capture.length ? capture[j]! * w[n]! : 0;
+  if (r0 >= 0 && r0 + b <= reference.length && c0 >= 0 && c0 + b <= capture.length) {
+    for (let n = 0; n < b; n++) {
+      const wn = w[n]!;
+      rb[n] = reference[r0 + n]! * wn;
+      cb[n] = capture[c0 + n]! * wn;
+    }
+  } else {
+    for (let n = 0; n < b; n++) {
+      const i = r0 + n;
+      const j = c0 + n;
+      rb[n] = i >= 0 && i < reference.length ? reference[i]! * w[n]! : 0;
+      cb[n] = j >= 0 && j < capture.length ? capture[j]! * w[n]! : 0;
+    }
   }
   const fft = realFft(b);
   const R = fft.forward(rb, scratch.refSpectrum);
@@ -409,10 +434,14 @@ function phaseSlope(
   // not delay that band with linear phase, which biased the estimate by ~0.01 sample on white noise.
   const top = Math.floor(0.85 * (b / 2));
   const S = scratch.cross;
+  let powerC = 0;
+  let powerR = 0;
   for (let k = 1; k < top; k++) {
     const rr = R[2 * k]!, ri = R[2 * k + 1]!, cr = C[2 * k]!, ci = C[2 * k + 1]!;
     S[2 * k] = cr * rr + ci * ri;
     S[2 * k + 1] = ci * rr - cr * ri;
+    powerC += cr * cr + ci * ci;
+    powerR += rr * rr + ri * ri;
   }
   // Stage 1, wrap-free: the integer τ ∈ [−4, 4] maximising the correlation ENVELOPE |Σ S_k·e^(+iω_k·τ)| (analytic
   // signal of the cross-correlation). A narrowband block (a sweep's top octave) has a correlation whose carrier
@@ -452,8 +481,6 @@ function phaseSlope(
   let num = 0;
   let den = 0;
   let sumMag = 0;
-  let powerC = 0;
-  let powerR = 0;
   const rotR = Math.cos(dw * delta0), rotI = Math.sin(dw * delta0);
   let c = rotR, s = rotI; // e^(iω_k·δ0) by recurrence
   for (let k = 1; k < top; k++) {
@@ -465,9 +492,6 @@ function phaseSlope(
     const omega = k * dw;
     const sr = S[2 * k]!, si = S[2 * k + 1]!;
     const mag = Math.sqrt(sr * sr + si * si);
-    const rr = R[2 * k]!, ri = R[2 * k + 1]!, cr = C[2 * k]!, ci = C[2 * k + 1]!;
-    powerC += cr * cr + ci * ci;
-    powerR += rr * rr + ri * ri;
     if (mag === 0) continue;
     // arg(S·e^(+iωδ0)): the phase left after removing δ0.
     const phase = Math.atan2(si * c + sr * s, sr * c - si * s);
@@ -492,6 +516,9 @@ interface Scratch {
 function localSearch(reference: Float32Array, r0: number, capture: Float32Array, k0: number, b: number, k: number, refEnergy: number): { lag: number; rho: number } {
   let best = -Infinity;
   let lag = k0;
+  // ±2 lags with every sample in range (the usual case): the five dot products in one pass, each summed in the
+  // same order as dotAt (so the same float64 values).
+  const dots = k === 2 && k0 - 2 >= 0 && k0 + 2 + b <= capture.length && r0 >= 0 && r0 + b <= reference.length ? dots5(capture, k0 - 2, reference, r0, b) : null;
   let e = energyAt(capture, k0 - k, b);
   for (let d = -k; d <= k; d++) {
     const at = k0 + d;
@@ -502,13 +529,40 @@ function localSearch(reference: Float32Array, r0: number, capture: Float32Array,
       if (inn >= 0 && inn < capture.length) e += capture[inn]! * capture[inn]!;
     }
     if (!(e > 0)) continue;
-    const rho = dotAt(capture, at, reference, r0, b) / Math.sqrt(e * refEnergy);
+    const rho = (dots ? dots[d + 2]! : dotAt(capture, at, reference, r0, b)) / Math.sqrt(e * refEnergy);
     if (rho > best) {
       best = rho;
       lag = at;
     }
   }
   return { lag, rho: best };
+}
+
+const dotScratch = new Float64Array(5);
+
+/** Σ a[a0 + d + n]·b[b0 + n], n = 0…length−1, for d = 0…4, float64, every index in range (caller checks). */
+function dots5(a: Float32Array, a0: number, b: Float32Array, b0: number, length: number): Float64Array {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+  let x0 = a[a0]!, x1 = a[a0 + 1]!, x2 = a[a0 + 2]!, x3 = a[a0 + 3]!;
+  for (let n = 0; n < length; n++) {
+    const x4 = a[a0 + n + 4]!;
+    const y = b[b0 + n]!;
+    s0 += x0 * y;
+    s1 += x1 * y;
+    s2 += x2 * y;
+    s3 += x3 * y;
+    s4 += x4 * y;
+    x0 = x1;
+    x1 = x2;
+    x2 = x3;
+    x3 = x4;
+  }
+  dotScratch[0] = s0;
+  dotScratch[1] = s1;
+  dotScratch[2] = s2;
+  dotScratch[3] = s3;
+  dotScratch[4] = s4;
+  return dotScratch;
 }
 
 function trackBlocks(
@@ -782,7 +836,7 @@ function confidenceCheck(
   }
   // The window as it should appear on the capture clock: q[m] = reference(longStart + m / ratio).
   const length = Math.max(32, Math.round(longLength * ratio));
-  const probe = readLinear(reference, longStart, 1 / ratio, length);
+  const probe = readAlong(reference, longStart, 1 / ratio, length);
   const span = Math.floor(longLength / 2);
   const k0 = Math.floor(predicted);
   if (k0 + span + length <= 0 || k0 - span >= capture.length) return null;
@@ -790,6 +844,23 @@ function confidenceCheck(
   if (!(s.peak > 0)) return null;
   const peak = refinePeak(s.rho!, s.index);
   return { rho: Math.min(1, peak.rho), uniqueness: s.uniqueness, period: s.period };
+}
+
+/**
+ * y[n] = x(offset + n·step), n = 0…length−1 (readLinear). When the map's delay moves by at most DELAY_STEP over the
+ * whole span (tiny drift), one constant fractional delay taken at the span's middle replaces the per-sample weights
+ * (FFT, as in alignedReference; error ≤ DELAY_STEP/2 sample, −78 dB at 20 kHz / 48 kHz).
+ */
+function readAlong(x: Float32Array, offset: number, step: number, length: number): Float32Array {
+  if (!(Math.abs(step - 1) * length <= DELAY_STEP)) return readLinear(x, offset, step, length);
+  // y[n] ≈ x(n − d) with d = −(offset + mid·(step − 1)).
+  const mid = (length - 1) / 2;
+  const d = -(offset + mid * (step - 1));
+  const y = new Float32Array(length);
+  const s0 = Math.max(0, Math.floor(-d) - 64);
+  const s1 = Math.min(x.length, Math.ceil(length - d) + 64);
+  if (s1 > s0) constantDelay(x.subarray(s0, s1), d + s0, y);
+  return y;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * Convention: c[k] = Σ_n a[n + k] · b[n]. A positive lag k means b's content appears k samples LATER in a
  * (a = capture, b = reference ⇒ k is the latency). Samples outside an array count as zero.
  */
-import { fftSize, multiplySpectra, realFft } from '../dsp/fft.js';
+import { fftSize, realFft } from '../dsp/fft.js';
 
 export interface Correlation {
   /** Lag of values[0], samples. */
@@ -26,11 +26,14 @@ export function crossCorrelate(a: Float32Array, b: Float32Array, maxLag?: number
 /**
  * c[k] for every integer k in [minLag, maxLag] by overlap-save: b's spectrum is computed once, a is processed in
  * blocks of L = fftSize(≈4·|b|) points giving L − |b| + 1 lags each. Cost O((|a| + lags) · log |b|); memory O(lags).
+ * `out` (length ≥ lags), when given, receives the values instead of a new array (e.g. a view into a larger signal).
  */
-export function crossCorrelateRange(a: Float32Array, b: Float32Array, minLag: number, maxLag: number): Correlation {
+export function crossCorrelateRange(a: Float32Array, b: Float32Array, minLag: number, maxLag: number, out?: Float32Array): Correlation {
   const lags = maxLag - minLag + 1;
   if (!(lags > 0)) throw new RangeError(`crossCorrelateRange: empty lag range [${minLag}, ${maxLag}]`);
-  const values = new Float32Array(lags);
+  if (out && out.length < lags) throw new RangeError(`crossCorrelateRange: out holds ${out.length} values, need ${lags}`);
+  const values = out ? out.subarray(0, lags) : new Float32Array(lags);
+  if (out) values.fill(0);
   const m = b.length;
   if (m === 0 || a.length === 0) return { firstLag: minLag, values };
   // Blocks of ≈4·|b| (at least 16384 points, so short kernels do not pay the per-FFT overhead thousands of times).
@@ -38,25 +41,15 @@ export function crossCorrelateRange(a: Float32Array, b: Float32Array, minLag: nu
   const hop = size - m + 1;
   const fft = realFft(size);
   const spectrumB = fft.forward(b);
-  const segment = new Float32Array(size);
-  const spectrum = new Float32Array(size);
-  const product = new Float32Array(size);
-  const block = new Float32Array(size);
   const scale = 1 / size;
   for (let lag0 = minLag; lag0 <= maxLag; lag0 += hop) {
-    // segment[j] = a[lag0 + j], zero outside a.
+    // The block is a[lag0 + j], j = 0…size−1, zero outside a.
     const from = Math.max(0, lag0);
     const to = Math.min(a.length, lag0 + size);
     if (to <= from) continue; // no overlap: c = 0 for this block's lags
-    segment.fill(0);
-    segment.set(a.subarray(from, to), from - lag0);
-    fft.forward(segment, spectrum);
-    multiplySpectra(spectrum, spectrumB, true, product);
-    fft.inverse(product, block);
     // Circular correlation is exact (no wrap) for k ≤ size − m, i.e. the first `hop` values.
     const count = Math.min(hop, maxLag - lag0 + 1);
-    const out = lag0 - minLag;
-    for (let k = 0; k < count; k++) values[out + k] = block[k]! * scale;
+    fft.correlateBlock(a.subarray(from, to), from - lag0, spectrumB, scale, values, lag0 - minLag, count);
   }
   return { firstLag: minLag, values };
 }

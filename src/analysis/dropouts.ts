@@ -171,34 +171,36 @@ function mergeRanges(ranges: Range[]): Range[] {
   return out;
 }
 
+/** The k-th smallest of values[0…n) by quickselect (reorders the array; O(n) on average). */
+function selectKth(values: Float32Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k]!;
+  }
+  return values[k]!;
+}
+
 /** Median of values[0…n) by quickselect (reorders the array; O(n) on average). */
 function median(values: Float32Array, n: number): number {
-  const kth = (k: number): number => {
-    let lo = 0;
-    let hi = n - 1;
-    while (hi > lo) {
-      const pivot = values[(lo + hi) >> 1]!;
-      let i = lo;
-      let j = hi;
-      while (i <= j) {
-        while (values[i]! < pivot) i++;
-        while (values[j]! > pivot) j--;
-        if (i <= j) {
-          const t = values[i]!;
-          values[i] = values[j]!;
-          values[j] = t;
-          i++;
-          j--;
-        }
-      }
-      if (k <= j) hi = j;
-      else if (k >= i) lo = i;
-      else return values[k]!;
-    }
-    return values[k]!;
-  };
-  if (n % 2 === 1) return kth((n - 1) >> 1);
-  const upper = kth(n >> 1);
+  if (n % 2 === 1) return selectKth(values, n, (n - 1) >> 1);
+  const upper = selectKth(values, n, n >> 1);
   // After selecting the upper median, everything below index n/2 is ≤ it: the lower median is their max.
   let lower = -Infinity;
   for (let i = 0; i < n >> 1; i++) if (values[i]! > lower) lower = values[i]!;
@@ -287,29 +289,20 @@ export function detectDropouts(
 
   // 3. Candidate zero runs inside the aligned region.
   const minRun = Math.max(MIN_ZERO_RUN_SAMPLES, ms(MIN_ZERO_RUN_MS));
-  const zeroRuns: Range[] = [];
-  for (let m = 0; m < nc; ) {
-    if (!valid[m] || Math.abs(capture[m]!) > ZERO_EPS) {
-      m++;
-      continue;
-    }
-    let e = m;
-    while (e < nc && valid[e] && Math.abs(capture[e]!) <= ZERO_EPS) e++;
-    if (e - m >= minRun) zeroRuns.push([m, e]);
-    m = e;
-  }
+  const zeroRuns = findZeroRuns(capture, valid, minRun);
 
   // 4. Final gain over the aligned region without zero runs and splices; residual.
   const gain = leastSquaresGain(capture, aligned, valid, mergeRanges([...zeroRuns, ...splitGuards])) ?? g0;
-  const residual = new Float32Array(nc);
-  for (let m = 0; m < nc; m++) if (valid[m]) residual[m] = capture[m]! - gain * aligned[m]!;
+  const residual = residualOf(capture, aligned, valid, gain);
 
   // 5. Local robust noise floor σ (per 5 ms block, max over ±2 blocks) and local level (RMS of g·A over 5 ms).
   const quiet = valid.slice();
   for (const [s, e] of [...zeroRuns, ...splitGuards]) quiet.fill(0, Math.max(0, s), Math.max(0, Math.min(nc, e)));
   const sigmaByBlock = localSigma(residual, quiet, ms(BLOCK_MS));
-  const sigma = (m: number): number => sigmaByBlock[Math.min(sigmaByBlock.length - 1, Math.floor(m / ms(BLOCK_MS)))]!;
-  const levelAt = localLevel(aligned, gain, ms(ENV_MS));
+  const sigmaBlock = ms(BLOCK_MS);
+  const sigma = (m: number): number => sigmaByBlock[Math.min(sigmaByBlock.length - 1, Math.floor(m / sigmaBlock))]!;
+  const level = new LocalLevel(aligned, gain, ms(ENV_MS));
+  const levelAt = (m: number): number => level.at(m);
 
   // 6. Zero-fills: trim ends where nothing was expected anyway; keep runs where the reference had energy.
   const silentRanges: Range[] = [];
@@ -367,13 +360,10 @@ export function detectDropouts(
     excluded.push([clusterStart - margin, clusterEnd + 1 + margin]);
     clusterStart = -1;
   };
-  const sigmaBlock = ms(BLOCK_MS);
-  for (let m = 0; m < nc; m++) {
-    if (!valid[m] || skip[m]) continue;
-    // |e| > max(K_NOISE·σ, K_LEVEL·level, ABS_FLOOR), cheapest tests first.
-    const r = Math.abs(residual[m]!);
-    if (r <= ABS_FLOOR || r <= K_NOISE * sigmaByBlock[(m / sigmaBlock) | 0]!) continue;
-    if (r <= K_LEVEL * levelAt(m)) continue;
+  const exceed = exceedances(residual, valid, skip, sigmaByBlock, sigmaBlock);
+  for (let q = 0; q < exceed.length; q++) {
+    const m = exceed[q]!;
+    if (Math.abs(residual[m]!) <= K_LEVEL * levelAt(m)) continue;
     if (clusterStart >= 0 && m - clusterEnd > mergeGap) flush();
     if (clusterStart < 0) clusterStart = m;
     clusterEnd = m;
@@ -399,18 +389,20 @@ function validMask(segs: AlignmentSegment[], ratio: number, nr: number, nc: numb
 
 /** g = Σ x·A / Σ A² over valid samples outside `skip` (sorted, merged); null when Σ A² is ~0. */
 function leastSquaresGain(capture: Float32Array, aligned: Float32Array, valid: Uint8Array, skip: Range[]): number | null {
+  const n = capture.length;
   let xa = 0;
   let aa = 0;
-  let k = 0;
-  for (let m = 0; m < capture.length; m++) {
-    while (k < skip.length && skip[k]![1] <= m) k++;
-    if (k < skip.length && m >= skip[k]![0]) {
-      m = skip[k]![1] - 1;
-      continue;
+  // Sums in ascending m over the samples outside `skip`, run by run.
+  let m = 0;
+  for (let k = 0; k <= skip.length && m < n; k++) {
+    const runEnd = k < skip.length ? Math.min(n, Math.max(m, skip[k]![0])) : n;
+    for (; m < runEnd; m++) {
+      if (!valid[m]) continue;
+      const a = aligned[m]!;
+      xa += capture[m]! * a;
+      aa += a * a;
     }
-    if (!valid[m]) continue;
-    xa += capture[m]! * aligned[m]!;
-    aa += aligned[m]! * aligned[m]!;
+    if (k < skip.length) m = Math.max(m, skip[k]![1]);
   }
   return aa > 1e-12 ? xa / aa : null;
 }
@@ -445,15 +437,79 @@ function localSigma(residual: Float32Array, use: Uint8Array, block: number): Flo
   return spread;
 }
 
-/** level(m) = RMS of gain·A over the `window` samples centred on m (prefix sums, O(N)). */
-function localLevel(aligned: Float32Array, gain: number, window: number): (m: number) => number {
-  const n = aligned.length;
-  const prefix = new Float64Array(n + 1);
-  for (let m = 0; m < n; m++) prefix[m + 1] = prefix[m]! + (gain * aligned[m]!) ** 2;
-  const half = window >> 1;
-  return (m: number) => {
-    const a = Math.max(0, m - half);
-    const b = Math.min(n, m + half + 1);
+/**
+ * level(m) = RMS of gain·A over the `window` samples centred on m (prefix sums, O(N)). The prefix sums are built on
+ * the first query: a capture without click candidates or inserted audio never needs them.
+ */
+class LocalLevel {
+  private prefix: Float64Array | null = null;
+  private readonly half: number;
+
+  constructor(
+    private readonly aligned: Float32Array,
+    private readonly gain: number,
+    window: number,
+  ) {
+    this.half = window >> 1;
+  }
+
+  at(m: number): number {
+    const n = this.aligned.length;
+    let prefix = this.prefix;
+    if (prefix === null) {
+      prefix = new Float64Array(n + 1);
+      const aligned = this.aligned;
+      const gain = this.gain;
+      for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + (gain * aligned[i]!) ** 2;
+      this.prefix = prefix;
+    }
+    const a = Math.max(0, m - this.half);
+    const b = Math.min(n, m + this.half + 1);
     return Math.sqrt(Math.max(0, prefix[b]! - prefix[a]!) / (b - a));
-  };
+  }
+}
+
+/** Runs [start, end) of ≥ minRun valid capture samples with |x| ≤ ZERO_EPS. */
+function findZeroRuns(capture: Float32Array, valid: Uint8Array, minRun: number): Range[] {
+  const nc = capture.length;
+  const zeroRuns: Range[] = [];
+  for (let m = 0; m < nc; ) {
+    if (!valid[m] || Math.abs(capture[m]!) > ZERO_EPS) {
+      m++;
+      continue;
+    }
+    let e = m;
+    while (e < nc && valid[e] && Math.abs(capture[e]!) <= ZERO_EPS) e++;
+    if (e - m >= minRun) zeroRuns.push([m, e]);
+    m = e;
+  }
+  return zeroRuns;
+}
+
+/** e[m] = capture[m] − gain·aligned[m] where valid, else 0. */
+function residualOf(capture: Float32Array, aligned: Float32Array, valid: Uint8Array, gain: number): Float32Array {
+  const nc = capture.length;
+  const residual = new Float32Array(nc);
+  for (let m = 0; m < nc; m++) if (valid[m]) residual[m] = capture[m]! - gain * aligned[m]!;
+  return residual;
+}
+
+/**
+ * Capture positions (ascending) where a valid, unskipped residual exceeds ABS_FLOOR and K_NOISE·σ of its block: the
+ * click candidates, before the (costlier) local-level test.
+ */
+function exceedances(residual: Float32Array, valid: Uint8Array, skip: Uint8Array, sigmaByBlock: Float64Array, sigmaBlock: number): number[] {
+  const out: number[] = [];
+  const nc = residual.length;
+  for (let k = 0, m0 = 0; m0 < nc; k++, m0 += sigmaBlock) {
+    // Block k = ⌊m / sigmaBlock⌋ holds m ∈ [k·sigmaBlock, (k+1)·sigmaBlock).
+    const threshold = K_NOISE * sigmaByBlock[k]!;
+    for (let m = m0, end = Math.min(nc, m0 + sigmaBlock); m < end; m++) {
+      if (!valid[m] || skip[m]) continue;
+      const r = Math.abs(residual[m]!);
+      if (r <= ABS_FLOOR || r <= threshold) continue;
+      out.push(m);
+    }
+  }
+  return out;
 }

@@ -119,6 +119,13 @@ export function analyze(reference: Audio, capture: Audio, options: AnalyzeOption
     snrDb: snrDb(cap, aligned, drop.excluded),
     dropouts: drop.dropouts,
     bitExact: drop.dropouts.length === 0 && bitExact(ref, cap, { ...alignment, segments: drop.segments }),
+    alignment: {
+      latency: alignment.latency,
+      ratio: alignment.ratio,
+      driftPpm: alignment.driftPpm,
+      segments: drop.segments,
+      correlation: alignment.correlation,
+    },
   };
   if (alignment.latency.confidence < MIN_LATENCY_CONFIDENCE) {
     result.latency = null;

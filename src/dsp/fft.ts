@@ -40,6 +40,12 @@ export interface RealFft {
   forward(x: Float32Array, out?: Float32Array): Float32Array;
   /** ordered spectrum (length size) → time signal × size (length size). */
   inverse(spectrum: Float32Array, out?: Float32Array): Float32Array;
+  /**
+   * One overlap-save correlation block, computed in place in the FFT's own buffers (no intermediate arrays):
+   * s = x placed at `at` in `size` zeros, out[outAt + k] = scale · inverse(forward(s) · conj(spectrumB))[k] for
+   * k = 0…count−1. Same arithmetic as forward → multiplySpectra(·, spectrumB, true) → inverse → scale.
+   */
+  correlateBlock(x: Float32Array, at: number, spectrumB: Float32Array, scale: number, out: Float32Array, outAt: number, count: number): void;
 }
 
 class PffftReal implements RealFft {
@@ -79,6 +85,30 @@ class PffftReal implements RealFft {
 
   inverse(spectrum: Float32Array, out?: Float32Array): Float32Array {
     return this.run(spectrum, out, PFFFT_BACKWARD);
+  }
+
+  correlateBlock(x: Float32Array, at: number, spectrumB: Float32Array, scale: number, out: Float32Array, outAt: number, count: number): void {
+    const n = this.size;
+    if (at < 0 || at + x.length > n || spectrumB.length !== n || count > n) throw new RangeError(`correlateBlock: block does not fit FFT size ${n}`);
+    let h = heap();
+    const inOff = this.inPtr >> 2;
+    const outOff = this.outPtr >> 2;
+    if (at > 0) h.fill(0, inOff, inOff + at);
+    h.set(x, inOff + at);
+    if (at + x.length < n) h.fill(0, inOff + at + x.length, inOff + n);
+    mod._pffft_transform_ordered(this.setup, this.inPtr, this.outPtr, this.workPtr, PFFFT_FORWARD);
+    h = heap();
+    // Ordered layout (see header): DC and Nyquist are real, then (re, im) pairs; product = X · conj(B).
+    h[outOff] = h[outOff]! * spectrumB[0]!;
+    h[outOff + 1] = h[outOff + 1]! * spectrumB[1]!;
+    for (let i = 2; i < n; i += 2) {
+      const ar = h[outOff + i]!, ai = h[outOff + i + 1]!, br = spectrumB[i]!, bi = -spectrumB[i + 1]!;
+      h[outOff + i] = ar * br - ai * bi;
+      h[outOff + i + 1] = ar * bi + ai * br;
+    }
+    mod._pffft_transform_ordered(this.setup, this.outPtr, this.inPtr, this.workPtr, PFFFT_BACKWARD);
+    h = heap();
+    for (let k = 0; k < count; k++) out[outAt + k] = h[inOff + k]! * scale;
   }
 }
 
