@@ -117,8 +117,19 @@ export function align(reference: Float32Array, capture: Float32Array, sampleRate
     segments = [{ captureStart: 0, captureEnd: capture.length, offsetSamples: detectLag - probeStart }];
   }
 
-  // 4. Confidence from the long window, resampled onto the capture clock.
-  const check = confidenceCheck(reference, capture, sampleRate, longStart, longLength, ratio, segments, track);
+  // 3b. The reference's first content may sit before the first tracked block (a gap within the first block or
+  // two leaves too few blocks to track): look for the head where the first segment does not put it.
+  const head = headSegment(reference, capture, sampleRate, start, end, ratio, segments);
+  if (head) segments = [head, ...segments.map((s, i) => (i === 0 ? { ...s, captureStart: head.captureEnd } : s))];
+
+  // 4. Confidence from the long window, resampled onto the capture clock. A window straddling a gap matches two
+  // places at once and reads as ambiguous (a 10 ms gap halved it), so each single-segment part of the window is
+  // judged and the clearest one counts.
+  let check: ReturnType<typeof confidenceCheck> = null;
+  for (const w of windowsWithinSegments(longStart, longLength, segments, ratio, probeLength)) {
+    const c = confidenceCheck(reference, capture, sampleRate, w.start, w.length, ratio, segments, track);
+    if (c && (!check || c.rho * c.uniqueness > check.rho * check.uniqueness)) check = c;
+  }
   const correlation = Math.max(detectPeak.rho, check?.rho ?? 0);
   const confidence = check ? clamp01(check.rho * check.uniqueness) : clamp01(detectPeak.rho * detect.uniqueness);
   const latencySamples = segments[0]!.offsetSamples;
@@ -704,10 +715,17 @@ function fitTrack(all: TrackPoint[], b: number, captureLength: number): Fit | nu
   // (up to two) points agree with it; otherwise it is an outlier.
   let groups: number[][] = [];
   let current: number[] | null = null;
-  const confirmed = (i: number): boolean => {
-    const need = Math.min(2, points.length - 1 - i);
+  const agreeing = (i: number, need: number): boolean => {
     for (let j = 1; j <= need; j++) if (Math.abs(offsets[i + j]! - offsets[i]!) > STEP_SAMPLES) return false;
     return true;
+  };
+  // A new segment needs the next two points to agree. A fully coherent point may start one with less: the
+  // first point on its own (audio before an early gap: the latency is that segment's offset), or any point
+  // whose next one agrees (a short stretch between two gaps).
+  const confirmed = (i: number): boolean => {
+    if (agreeing(i, Math.min(2, points.length - 1 - i))) return true;
+    if (points[i]!.correlation < 0.9 * medCoh) return false;
+    return i === 0 || (i + 1 < points.length && agreeing(i, 1));
   };
   for (let i = 0; i < points.length; i++) {
     if (current) {
@@ -813,6 +831,70 @@ function solve(points: TrackPoint[], weight: number[], groups: number[][]): { ra
 
 // ---------------------------------------------------------------------------------------------------------------
 // Confidence
+
+/** Length of the head probe, seconds: short enough to fit before an early gap, long enough to be unique. */
+const HEAD_SECONDS = 0.02;
+/** How far from the first segment's prediction the head may be found (the largest gap or insertion looked for). */
+const HEAD_REACH_SECONDS = 0.25;
+
+/**
+ * A segment for the reference's head when the head is found clearly (ρ ≥ 0.9, unique) at another offset than
+ * the first segment predicts: audio was lost (or inserted) before the track's first block. The new segment ends
+ * where the first one's head image would begin; dropout detection refines the boundary to the sample.
+ */
+function headSegment(
+  reference: Float32Array,
+  capture: Float32Array,
+  sampleRate: number,
+  start: number,
+  end: number,
+  ratio: number,
+  segments: readonly AlignmentSegment[],
+): AlignmentSegment | null {
+  const first = segments[0]!;
+  const length = Math.min(end - start, Math.round(HEAD_SECONDS * sampleRate));
+  if (length < 64) return null;
+  const predicted = first.offsetSamples + start * ratio;
+  const reach = Math.round(HEAD_REACH_SECONDS * sampleRate);
+  const lo = Math.max(-Math.floor(length / 2), Math.floor(predicted) - reach);
+  const hi = Math.min(capture.length - length, Math.ceil(predicted) + reach);
+  if (hi <= lo) return null;
+  const probe = reference.subarray(start, start + length);
+  const found = normalizedSearch(capture, probe, lo, hi, true, sampleRate);
+  // A 20 ms probe of low-frequency-heavy content (pink noise) has high side peaks, so global uniqueness is only
+  // required to be moderate; the decisive test is that the first segment's own prediction matches poorly.
+  const atPredicted = found.rho![Math.round(predicted) - lo] ?? 0;
+  if (!(found.peak >= 0.9) || found.uniqueness < 0.2 || atPredicted > 0.5) return null;
+  const at = lo + refinePeak(found.rho!, found.index).position;
+  if (Math.abs(at - predicted) <= STEP_SAMPLES) return null;
+  // The head's own map; it must end before the first segment's region starts mattering.
+  const offsetSamples = at - start * ratio;
+  const boundary = Math.round(Math.min(at, predicted) + length * ratio);
+  if (boundary <= 0 || boundary >= first.captureEnd) return null;
+  return { captureStart: 0, captureEnd: boundary, offsetSamples };
+}
+
+/**
+ * The parts of the reference window [start, start + length) that single segments map (segment g maps the
+ * reference range [(captureStart − offset)/ratio, (captureEnd − offset)/ratio)), each at least `minLength`
+ * long; the whole window when it lies in one segment or no part is long enough.
+ */
+function windowsWithinSegments(
+  start: number,
+  length: number,
+  segments: readonly AlignmentSegment[],
+  ratio: number,
+  minLength: number,
+): { start: number; length: number }[] {
+  if (segments.length < 2) return [{ start, length }];
+  const parts: { start: number; length: number }[] = [];
+  for (const seg of segments) {
+    const from = Math.max(start, Math.ceil((seg.captureStart - seg.offsetSamples) / ratio));
+    const to = Math.min(start + length, Math.floor((seg.captureEnd - seg.offsetSamples) / ratio));
+    if (to - from >= minLength) parts.push({ start: from, length: to - from });
+  }
+  return parts.length > 0 ? parts : [{ start, length }];
+}
 
 function confidenceCheck(
   reference: Float32Array,

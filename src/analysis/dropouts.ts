@@ -395,14 +395,16 @@ function leastSquaresGain(capture: Float32Array, aligned: Float32Array, valid: U
   // Sums in ascending m over the samples outside `skip`, run by run.
   let m = 0;
   for (let k = 0; k <= skip.length && m < n; k++) {
-    const runEnd = k < skip.length ? Math.min(n, Math.max(m, skip[k]![0])) : n;
+    // Ranges may have fractional ends: sample m is skipped when start ≤ m < end, so runs end at ceil(start)
+    // and resume at ceil(end) (a fractional m would index nothing and silently skip everything after).
+    const runEnd = k < skip.length ? Math.min(n, Math.max(m, Math.ceil(skip[k]![0]))) : n;
     for (; m < runEnd; m++) {
       if (!valid[m]) continue;
       const a = aligned[m]!;
       xa += capture[m]! * a;
       aa += a * a;
     }
-    if (k < skip.length) m = Math.max(m, skip[k]![1]);
+    if (k < skip.length) m = Math.max(m, Math.ceil(skip[k]![1]));
   }
   return aa > 1e-12 ? xa / aa : null;
 }
