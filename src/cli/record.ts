@@ -94,8 +94,15 @@ export async function record(argv: string[], io: CommandIo): Promise<number> {
   };
   const limitFrames = seconds === undefined ? Infinity : Math.round(seconds * deviceRate);
   let stopReason: 'SIGINT' | 'SIGTERM' | null = null;
+  // First SIGINT/SIGTERM: stop the capture; the loop drains what is pending, the writer is finalised
+  // and the exit code is 130 / 143. A second one exits at once, after a synchronous header rewrite so
+  // the file still holds every frame written so far.
   const unsubscribe = io.onSignal((sig) => {
-    if (stopReason) process.exit(sig === 'SIGTERM' ? 143 : 130);
+    if (stopReason) {
+      writer?.closeSync();
+      io.stderr.write(`loopcheck: ${sig} again: exiting now${writer ? `, ${out} holds ${(writer.framesWritten / outRate).toFixed(3)} s` : ''}\n`);
+      process.exit(sig === 'SIGTERM' ? 143 : 130);
+    }
     stopReason = sig;
     void capture.stop();
   });

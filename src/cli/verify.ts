@@ -70,6 +70,10 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
   // Human text goes to stdout unless --json claims it for the report.
   const say = (line: string): void => void (values.json ? io.stderr : io.stdout).write(`${line}\n`);
 
+  // Signals: the first SIGINT/SIGTERM aborts the run between steps (runner checks the AbortSignal; a step
+  // in progress, e.g. playing a stimulus, finishes first), the cases captured so far are analysed and a
+  // partial report is written; exit 130 (SIGINT) / 143 (SIGTERM). A second signal exits at once. The
+  // handler stays installed until the reports are written, so a signal never kills a half-written file.
   const controller = new AbortController();
   let signalName: 'SIGINT' | 'SIGTERM' | null = null;
   const unsubscribe = io.onSignal((sig) => {
@@ -106,20 +110,30 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
       onProgress: (done, _total, note) => progress.tick(done, note),
       log: (line) => say(line),
     });
+  } catch (e) {
+    unsubscribe();
+    throw e;
   } finally {
     progress.done();
-    unsubscribe();
   }
   if (report.simulated) say(SIMULATED_BANNER);
-  const files = await writeReports(report, outDir);
-  await appendStepSummary(report, io.env);
+  let files: string[];
+  try {
+    files = await writeReports(report, outDir);
+    await appendStepSummary(report, io.env);
+  } finally {
+    unsubscribe();
+  }
   if (values.json) io.stdout.write(REPORTERS.json.render(report));
   else io.stdout.write(consoleSummary(report, { color: Boolean(io.stdout.isTTY) && !io.env.NO_COLOR }));
   say(`reports: ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}`);
+  if (signalName) {
+    // Interrupted by the user (or a CI timeout): 130 / 143 even when the last step happened to complete.
+    io.stderr.write(`loopcheck: ${signalName}: interrupted; ${report.interrupted ? 'partial' : 'complete'} report with ${report.cases.length} case(s) in ${path.relative(process.cwd(), outDir) || outDir}\n`);
+    return signalName === 'SIGTERM' ? 143 : 130;
+  }
   if (report.interrupted) {
     io.stderr.write(`loopcheck: ${report.error ?? 'interrupted'}\n`);
-    if (signalName === 'SIGTERM') return 143;
-    if (signalName === 'SIGINT') return 130;
     return 1;
   }
   return report.passed ? 0 : 1;
