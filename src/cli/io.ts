@@ -7,6 +7,8 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
   /** Subscribes to SIGINT/SIGTERM; returns an unsubscribe function. */
   onSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void;
+  /** Leaves the process now (a second Ctrl-C); injectable so tests can observe it. */
+  exit(code: number): never;
 }
 
 export function defaultIo(): CommandIo {
@@ -14,6 +16,9 @@ export function defaultIo(): CommandIo {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    exit(code: number): never {
+      return process.exit(code);
+    },
     onSignal(handler) {
       const int = (): void => handler('SIGINT');
       const term = (): void => handler('SIGTERM');

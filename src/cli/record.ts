@@ -101,7 +101,7 @@ export async function record(argv: string[], io: CommandIo): Promise<number> {
     if (stopReason) {
       writer?.closeSync();
       io.stderr.write(`loopcheck: ${sig} again: exiting now${writer ? `, ${out} holds ${(writer.framesWritten / outRate).toFixed(3)} s` : ''}\n`);
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      io.exit(sig === 'SIGTERM' ? 143 : 130);
     }
     stopReason = sig;
     void capture.stop();

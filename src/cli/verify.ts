@@ -80,7 +80,7 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
     if (signalName) {
       // A second Ctrl-C: leave now.
       io.stderr.write('loopcheck: interrupted again, exiting without finishing the report\n');
-      process.exit(sig === 'SIGTERM' ? 143 : 130);
+      io.exit(sig === 'SIGTERM' ? 143 : 130);
     }
     signalName = sig;
     io.stderr.write(`loopcheck: ${sig}: stopping after the current step and writing a partial report (Ctrl-C again to quit now)\n`);

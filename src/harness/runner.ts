@@ -85,6 +85,23 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new LoopcheckError('INTERRUPTED', 'interrupted');
 }
 
+/** Resolves with `work`, or rejects INTERRUPTED as soon as `signal` aborts (Ctrl-C mid-stimulus acts at once). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  throwIfAborted(signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new LoopcheckError('INTERRUPTED', 'interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+    work.catch(() => {}); // the abandoned play may still settle (or fail when the session closes)
+  }
+}
+
 /** Waits `ms` on the session clock, giving up early when aborted or when the capture failed. */
 async function waitOn(session: LoopbackSession, recorder: CaseRecorder, ms: number, signal: AbortSignal | undefined): Promise<void> {
   const step = Math.min(ms, 100);
@@ -145,7 +162,7 @@ async function captureCase(
   recorder.begin();
   // Some capture before the stimulus, so a capture path that is late still shows its first sample.
   await waitOn(session, recorder, 50, signal);
-  const play = await session.render.play(stimulus);
+  const play = await untilAborted(session.render.play(stimulus), signal);
   // Tail: the last stimulus frame must come back through the loopback; allow 3× the latency limit.
   const tailMs = Math.max(500, 3 * criteria.maxLatencyMs);
   await waitOn(session, recorder, tailMs, signal);
