@@ -105,8 +105,14 @@ export function align(reference: Float32Array, capture: Float32Array, sampleRate
   const block = options.blockSamples ?? blockLengthFor(content, sampleRate);
   const track = trackBlocks(reference, capture, sampleRate, start, end, block, { reference: probeStart, capture: detectLag }, detectPeak.rho);
 
-  // 3. Fit.
-  const fit = fitTrack(track, block, capture.length);
+  // 3. Fit, then check every block against the fit: a narrowband block (a sweep's top octaves) can be tracked one
+  // carrier cycle off the truth after a gap, the track then misses the gap entirely. Blocks the fit does not
+  // explain are searched again widely, without the track's prediction, and the fit is redone.
+  let fit = fitTrack(track, block, capture.length);
+  if (fit) {
+    const corrected = recheckBlocks(reference, capture, sampleRate, start, end, block, fit, track, detectPeak.rho);
+    if (corrected) fit = fitTrack(corrected, block, capture.length) ?? fit;
+  }
   let ratio: number;
   let segments: AlignmentSegment[];
   if (fit) {
@@ -616,6 +622,7 @@ function trackBlocks(
     let ratioEst = ratioInit;
     let failures = 0;
     let last: TrackPoint | null = null;
+    const recentRho: number[] = [];
     for (let j = from; dir > 0 ? j < to : j > to; j += dir) {
       const r0 = blocks[j]!;
       const eRef = energies[j]!;
@@ -629,6 +636,17 @@ function trackBlocks(
         found = localSearch(reference, r0, capture, k0, b, K, eRef);
       }
       let viaLocal = true;
+      // Well below the recent blocks' correlation: possibly one carrier cycle off after a gap in narrowband
+      // content (the local search only looks ±2 lags around the prediction). A wide search decides.
+      const typical = recentRho.length >= 3 ? median(recentRho.slice(-8)) : -Infinity;
+      if (found.rho >= accept && found.rho < typical - 0.1) {
+        const s = normalizedSearch(capture, reference.subarray(r0, r0 + b), k0 - wide, k0 + wide, true, sampleRate);
+        // Only a unique peak counts: a periodic block (a tone) matches every cycle equally.
+        if (s.peak > found.rho + 0.05 && s.uniqueness >= 0.3) {
+          found = { lag: k0 - wide + s.index, rho: s.peak };
+          viaLocal = false;
+        }
+      }
       if (!(found.rho >= accept)) {
         viaLocal = false;
         const probe = reference.subarray(r0, r0 + b);
@@ -659,6 +677,7 @@ function trackBlocks(
         continue;
       }
       failures = 0;
+      recentRho.push(found.rho);
       const c2 = Math.min(refined.coherence * refined.coherence, 0.999999);
       const point: TrackPoint = {
         reference: r0 + half,
@@ -685,6 +704,68 @@ function trackBlocks(
   points.sort((p, q) => p.reference - q.reference);
   return points;
 }
+
+/**
+ * Blocks whose normalised correlation with the capture, at the place the fit maps them, is below RECHECK_RHO
+ * although they carry energy: each is searched again over ±0.5 s (no prediction, so no cycle preference) and,
+ * when found clearly elsewhere (ρ ≥ 0.9 and ≥ 0.6 of the detection peak), its track point is replaced. Returns the
+ * corrected track, or null when every block is explained (the usual case: one dot product per block).
+ */
+function recheckBlocks(
+  reference: Float32Array,
+  capture: Float32Array,
+  sampleRate: number,
+  start: number,
+  end: number,
+  b: number,
+  fit: Fit,
+  track: TrackPoint[],
+  detectRho: number,
+): TrackPoint[] | null {
+  const half = (b - 1) / 2;
+  let maxEnergy = 0;
+  for (let r0 = start; r0 + b <= end; r0 += b) maxEnergy = Math.max(maxEnergy, energyAt(reference, r0, b));
+  const mapped = (r: number): number => {
+    // The segment whose capture range holds the mapped position (segments share the ratio).
+    for (const seg of fit.segments) {
+      const c = seg.offsetSamples + r * fit.ratio;
+      if (c >= seg.captureStart && c < seg.captureEnd) return c;
+    }
+    return fit.segments[fit.segments.length - 1]!.offsetSamples + r * fit.ratio;
+  };
+  const replaced = new Map<number, TrackPoint>();
+  const scratch: Scratch = { ref: new Float32Array(b), cap: new Float32Array(b), refSpectrum: new Float32Array(b), capSpectrum: new Float32Array(b), cross: new Float64Array(b), envelope: new Float64Array(9) };
+  const wide = Math.max(4 * b, Math.round(0.5 * sampleRate));
+  for (let r0 = start; r0 + b <= end; r0 += b) {
+    const eRef = energyAt(reference, r0, b);
+    if (!(eRef > maxEnergy * 1e-4)) continue;
+    const c0 = Math.round(mapped(r0 + half) - half);
+    if (c0 < 0 || c0 + b > capture.length) continue;
+    const eCap = energyAt(capture, c0, b);
+    if (!(eCap > 0)) continue;
+    const rho = dotAt(capture, c0, reference, r0, b) / Math.sqrt(eCap * eRef);
+    if (rho >= RECHECK_RHO) continue;
+    const probe = reference.subarray(r0, r0 + b);
+    const found = normalizedSearch(capture, probe, c0 - wide, c0 + wide, true, sampleRate);
+    const lag = c0 - wide + found.index;
+    if (found.uniqueness < 0.3) continue; // periodic block: every cycle matches, the search cannot decide
+    // Found where the fit puts it (a high block at a fractional lag reads low at the integer lag), or nowhere
+    // clearly: the track's own point stands.
+    if (!(found.peak >= 0.9 && found.peak >= 0.6 * detectRho) || Math.abs(lag - c0) <= 1 || found.peak <= rho + 0.05) continue;
+    const refined = phaseSlope(reference, r0, capture, lag, b, scratch, null);
+    if (!refined || Math.abs(refined.delta) > 1) continue;
+    const c2 = Math.min(refined.coherence * refined.coherence, 0.999999);
+    replaced.set(r0 + half, { reference: r0 + half, capture: lag + half + refined.delta, correlation: refined.coherence, weight: (c2 / (1 - c2)) * refined.omega2 });
+  }
+  if (replaced.size === 0) return null;
+  const kept = track.filter((p) => !replaced.has(p.reference));
+  kept.push(...replaced.values());
+  kept.sort((p, q) => p.reference - q.reference);
+  return kept;
+}
+
+/** A block the fit maps to a place where it correlates below this is re-searched (clean blocks read ≥ 0.95). */
+const RECHECK_RHO = 0.7;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fit: common ratio, per-segment offsets

@@ -56,6 +56,16 @@ const EXCLUDE_MARGIN_MS = 1;
 const SEARCH_HALF = 8192;
 /** Offsets closer than this (samples) are the same timeline: no gap reported. */
 const MIN_OFFSET_STEP = 0.5;
+/** Faded-run detection (noisy zero-fills): window length, … */
+const FADE_WINDOW_MS = 0.25;
+/** … capture energy below this fraction of the expected energy (−13 dB) … */
+const FADE_ENERGY_RATIO = 0.05;
+/** … where the expected energy is this far above the noise floor (26 dB) … */
+const FADE_SNR_RATIO = 400;
+/** … merged across holes this long (zero crossings of low tones) … */
+const FADE_HOLE_MS = 1;
+/** … and reported from this length on. */
+const MIN_FADED_RUN_MS = 1;
 /** Energy ratio (amplitude −20 dB) under which a stretch counts as silent. */
 const SILENT_AMPLITUDE_RATIO = 0.1;
 
@@ -287,9 +297,16 @@ export function detectDropouts(
     excluded.push([bd.split - margin, bd.split + bd.inserted + margin]);
   }
 
-  // 3. Candidate zero runs inside the aligned region.
+  // 3. Candidate zero runs inside the aligned region: exact zeros, and stretches faded into the noise floor
+  // (zeros with noise added after them, as when an analogue stage follows the dropout).
   const minRun = Math.max(MIN_ZERO_RUN_SAMPLES, ms(MIN_ZERO_RUN_MS));
-  const zeroRuns = findZeroRuns(capture, valid, minRun);
+  const exactZeroRuns = findZeroRuns(capture, valid, minRun);
+  const zeroRuns = mergeRanges([
+    ...exactZeroRuns,
+    // Exact zeros fade too: the two detectors overlap on a clean zero-fill, and the merge keeps one range
+    // (a noisy one has a few samples above ZERO_EPS that break the exact runs into pieces).
+    ...findFadedRuns(capture, aligned, valid, g0, ms(FADE_WINDOW_MS), ms(MIN_FADED_RUN_MS), splitGuards),
+  ]);
 
   // 4. Final gain over the aligned region without zero runs and splices; residual.
   const gain = leastSquaresGain(capture, aligned, valid, mergeRanges([...zeroRuns, ...splitGuards])) ?? g0;
@@ -486,6 +503,93 @@ function findZeroRuns(capture: Float32Array, valid: Uint8Array, minRun: number):
     m = e;
   }
   return zeroRuns;
+}
+
+/**
+ * Stretches where the capture fell to the noise floor although the aligned reference had energy: windows of
+ * FADE_WINDOW_MS whose capture energy is below FADE_ENERGY_RATIO (−13 dB) of the expected g·A energy, where the
+ * expected energy stands ≥ 26 dB above the noise floor (median residual energy per window), merged across
+ * holes of ≤ 1 ms (zero crossings of low tones), at least `minRun` long, and with both ends moved to the sample
+ * that best separates "capture ≈ g·A" from "capture ≈ 0". Ranges in `skip` are left out.
+ */
+function findFadedRuns(capture: Float32Array, aligned: Float32Array, valid: Uint8Array, gain: number, window: number, minRun: number, skip: Range[]): Range[] {
+  const nc = capture.length;
+  const w = Math.max(8, window);
+  const nw = Math.floor(nc / w);
+  const ec = new Float64Array(nw);
+  const ee = new Float64Array(nw);
+  const er = new Float64Array(nw);
+  const usable = new Uint8Array(nw);
+  const skipped = new Uint8Array(nc);
+  for (const [a, b] of skip) skipped.fill(1, Math.max(0, Math.floor(a)), Math.max(0, Math.min(nc, Math.ceil(b))));
+  const residualEnergies: number[] = [];
+  for (let k = 0; k < nw; k++) {
+    let c = 0, e = 0, r = 0, ok = 1;
+    for (let m = k * w; m < (k + 1) * w; m++) {
+      if (!valid[m] || skipped[m]) {
+        ok = 0;
+        break;
+      }
+      const x = capture[m]!;
+      const a = gain * aligned[m]!;
+      c += x * x;
+      e += a * a;
+      r += (x - a) * (x - a);
+    }
+    if (!ok) continue;
+    usable[k] = 1;
+    ec[k] = c;
+    ee[k] = e;
+    er[k] = r;
+    if (e > 0) residualEnergies.push(r);
+  }
+  if (residualEnergies.length === 0) return [];
+  const noise = Math.max(median(Float32Array.from(residualEnergies), residualEnergies.length), w * ZERO_EPS * ZERO_EPS);
+  const silent = (k: number): boolean => usable[k] === 1 && ee[k]! > FADE_SNR_RATIO * noise && ec[k]! < FADE_ENERGY_RATIO * ee[k]!;
+  const maxHole = Math.max(1, Math.round((FADE_HOLE_MS / FADE_WINDOW_MS)));
+  const runs: Range[] = [];
+  for (let k = 0; k < nw; ) {
+    if (!silent(k)) {
+      k++;
+      continue;
+    }
+    let last = k;
+    let j = k + 1;
+    while (j < nw && j - last <= maxHole + 1) {
+      if (!usable[j]) break;
+      if (silent(j)) last = j;
+      j++;
+    }
+    const start = refineFadeEdge(capture, aligned, gain, k * w, w, true);
+    const end = refineFadeEdge(capture, aligned, gain, (last + 1) * w, w, false);
+    if (end - start >= minRun) runs.push([start, end]);
+    k = last + 1;
+  }
+  return runs;
+}
+
+/**
+ * The sample near `at` (±w) where the capture switches between matching g·A and being ~0: minimises
+ * Σ_{m<s} (x − g·A)² + Σ_{m≥s} x² for a run start (`starting`), the mirror image for a run end.
+ */
+function refineFadeEdge(capture: Float32Array, aligned: Float32Array, gain: number, at: number, w: number, starting: boolean): number {
+  const lo = Math.max(0, at - w);
+  const hi = Math.min(capture.length, at + w);
+  let best = at;
+  let bestCost = Infinity;
+  for (let s = lo; s <= hi; s++) {
+    let cost = 0;
+    for (let m = lo; m < hi; m++) {
+      const x = capture[m]!;
+      const matchSide = starting ? m < s : m >= s;
+      cost += matchSide ? (x - gain * aligned[m]!) ** 2 : x * x;
+    }
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = s;
+    }
+  }
+  return best;
 }
 
 /** e[m] = capture[m] − gain·aligned[m] where valid, else 0. */
