@@ -20,6 +20,7 @@ export class RecordingBuilder {
   private overruns = 0;
   private discontinuities = 0;
   private readonly captureBufferMs: number[] = [];
+  private readonly serverLatencyMs: number[] = [];
   private readonly deliveries: Recording['deliveries'] = [];
 
   constructor(channels: number, sampleRate: number) {
@@ -68,6 +69,7 @@ export class RecordingBuilder {
     }
     this.length += chunk.frames;
     this.captureBufferMs.push(chunk.receivedAt - chunk.deviceTime);
+    if (chunk.serverLatencyMs !== undefined && Number.isFinite(chunk.serverLatencyMs)) this.serverLatencyMs.push(chunk.serverLatencyMs);
     this.deliveries.push({ endFrame: this.length, receivedAt: chunk.receivedAt });
   }
 
@@ -93,6 +95,7 @@ export class RecordingBuilder {
       overruns: this.overruns,
       discontinuities: this.discontinuities,
       captureBufferMs: this.captureBufferMs.slice(),
+      serverLatencyMs: this.serverLatencyMs.slice(),
       deliveries: this.deliveries.map((d) => ({ ...d })),
     };
   }

@@ -149,6 +149,8 @@ export interface Recording {
   discontinuities: number;
   /** Per chunk: receivedAt − deviceTime, ms. */
   captureBufferMs: number[];
+  /** Per chunk, when the backend reports it: the server's own record latency, ms (PulseAudio). */
+  serverLatencyMs?: number[];
   /** Per chunk: frame index in `audio` of the chunk's end and its receivedAt, ms (the delivery clock). */
   deliveries: { endFrame: number; receivedAt: number }[];
 }

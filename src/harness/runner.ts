@@ -201,6 +201,10 @@ function analyzeCase(c: CapturedCase, criteria: Criteria): CaseResult {
   if (analysis.bitExact !== undefined) metrics.bitExact = analysis.bitExact;
   metrics.captureBufferMsP50 = percentile(recording.captureBufferMs, 50);
   metrics.captureBufferMsP99 = percentile(recording.captureBufferMs, 99);
+  if (recording.serverLatencyMs?.length) {
+    metrics.serverLatencyMsP50 = percentile(recording.serverLatencyMs, 50);
+    metrics.serverLatencyMsP99 = percentile(recording.serverLatencyMs, 99);
+  }
   metrics.overruns = recording.overruns;
   metrics.underruns = play.underruns;
   metrics.discontinuities = recording.discontinuities;
@@ -220,7 +224,18 @@ function analyzeCase(c: CapturedCase, criteria: Criteria): CaseResult {
     analysis,
     plots,
     captureBufferMs: recording.captureBufferMs,
+    serverLatencyMs: recording.serverLatencyMs ?? [],
   };
+}
+
+/**
+ * The server's own reported latency next to loopcheck's capture buffer (delivery − device time), so the delay
+ * loopcheck adds (pump batching, queue, event loop) is visible: captureBufferMsP99 − serverLatencyMsP99.
+ */
+function serverLatencySummary(cases: CaseResult[]): Partial<ReportSummary> {
+  const server = cases.flatMap((c) => c.serverLatencyMs ?? []);
+  if (server.length === 0) return {};
+  return { serverLatencyMsP50: percentile(server, 50), serverLatencyMsP99: percentile(server, 99) };
 }
 
 function summarise(cases: CaseResult[], suites: readonly SuiteDefinition[]): ReportSummary {
@@ -241,6 +256,7 @@ function summarise(cases: CaseResult[], suites: readonly SuiteDefinition[]): Rep
     dropouts: cases.filter((c) => measures(c.suite, 'dropouts')).reduce((n, c) => n + (c.metrics.dropoutCount ?? 0), 0),
     captureBufferMsP50: percentile(allBuffers, 50),
     captureBufferMsP99: percentile(allBuffers, 99),
+    ...serverLatencySummary(cases),
     snrDbMin: snrs.length ? Math.min(...snrs) : null,
     overruns: cases.reduce((n, c) => n + (c.metrics.overruns ?? 0), 0),
     bitExact: exact.length ? exact.every(Boolean) : null,

@@ -53,6 +53,9 @@ export interface CaseMetrics {
   bitExact?: boolean;
   captureBufferMsP50?: number | null;
   captureBufferMsP99?: number | null;
+  /** The server's own reported record latency (PulseAudio), p50 / p99, ms. */
+  serverLatencyMsP50?: number | null;
+  serverLatencyMsP99?: number | null;
   overruns?: number;
   underruns?: number;
   discontinuities?: number;
@@ -79,6 +82,8 @@ export interface CaseResult {
   plots?: CasePlots;
   /** Per chunk: delivery − device time, ms (for the run's percentiles; not serialised). */
   captureBufferMs?: number[];
+  /** Per chunk: the server's reported latency, ms, when known (not serialised). */
+  serverLatencyMs?: number[];
 }
 
 export interface CasePlots {

@@ -106,6 +106,12 @@ function summaryTable(report: Report): string {
     ['Dropouts', formatNumber(s.dropouts)],
     ['Capture buffer p50', formatValue(s.captureBufferMsP50, 'ms')],
     ['Capture buffer p99', formatValue(s.captureBufferMsP99, 'ms')],
+    ...(s.serverLatencyMsP99 !== undefined && s.serverLatencyMsP99 !== null
+      ? ([
+          ['Server-reported latency p50 / p99', `${formatValue(s.serverLatencyMsP50, 'ms')} / ${formatValue(s.serverLatencyMsP99, 'ms')}`],
+          ['Added by loopcheck (buffer p99 − server p99)', formatValue((s.captureBufferMsP99 ?? 0) - s.serverLatencyMsP99, 'ms')],
+        ] as [string, string][])
+      : []),
     ['SNR min', formatValue(s.snrDbMin, 'dB')],
   );
   if (s.overruns !== undefined) rows.push(['Overruns', formatNumber(s.overruns)]);

@@ -11,6 +11,9 @@ export interface ReportSummary {
   dropouts: number;
   captureBufferMsP50: number | null;
   captureBufferMsP99: number | null;
+  /** PulseAudio's own reported record latency p50 / p99, ms: the part of captureBufferMs that is the server's. */
+  serverLatencyMsP50?: number | null;
+  serverLatencyMsP99?: number | null;
   snrDbMin: number | null;
   overruns?: number;
   bitExact?: boolean | null;
