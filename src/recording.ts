@@ -7,7 +7,7 @@
  * delivered and analysis finds the lost audio in the signal.
  */
 import type { Audio } from './audio.js';
-import type { CaptureChunk, Recording } from './backends/types.js';
+import type { CaptureChunk, Delivery, Recording } from './backends/types.js';
 import { LoopcheckError } from './errors.js';
 
 export class RecordingBuilder {
@@ -70,7 +70,7 @@ export class RecordingBuilder {
     this.length += chunk.frames;
     this.captureBufferMs.push(chunk.receivedAt - chunk.deviceTime);
     if (chunk.serverLatencyMs !== undefined && Number.isFinite(chunk.serverLatencyMs)) this.serverLatencyMs.push(chunk.serverLatencyMs);
-    this.deliveries.push({ endFrame: this.length, receivedAt: chunk.receivedAt });
+    this.deliveries.push({ endFrame: this.length, receivedAt: chunk.receivedAt, deviceTime: chunk.deviceTime });
   }
 
   /** Amortised doubling: total copying stays O(total frames). */
@@ -103,18 +103,19 @@ export class RecordingBuilder {
 
 /**
  * When `frame` (a recording frame index, fractional allowed) was delivered to JS, ms on the backend clock:
- * the receivedAt of the chunk that holds it, minus the time the chunk then spent filling up behind it
- * ((endFrame − frame) / sampleRate). Write→delivery latency of a stimulus is
+ * the receivedAt of the chunk that holds it, minus the time the chunk then spent filling behind it
+ * ((endFrame − frame) / sampleRate), but never earlier than the device says the frame was captured
+ * (deviceTime of the chunk's first frame + its offset in the chunk). Write→delivery latency of a stimulus is
  * `frameDeliveryTime(deliveries, alignedFrame, rate) − writeTime` (design.md "Timing model").
  *
- * Why not the raw chunk time: a frame that starts a chunk would be charged the whole chunk period, so
- * the figure would jump by up to a period with the stimulus's phase against the chunking. Why not a line
- * fitted through all chunks: servers deliver in bursts, and a fitted line sits mid-burst, earlier than
- * the write on real devices (measured on PulseAudio). This per-chunk time is never earlier than the
- * frame was captured, and on the virtual device it equals the configured latency exactly.
- * Returns null when no delivery holds the frame.
+ * Why not the raw chunk time: a frame that starts a chunk would be charged a whole chunk period (loopcheck's
+ * own batching), so the figure would jump by up to a period with the stimulus's phase against the chunking.
+ * Why the capture-time floor: a server that renders a block at once (the PulseAudio null sink) delivers the
+ * rest of the chunk instantly, so subtracting it in real time read up to one block too early (−6 ms seen).
+ * On the virtual device both terms equal the configured latency exactly. Returns null when no delivery holds
+ * the frame. Design notes: docs/decisions.md.
  */
-export function frameDeliveryTime(deliveries: readonly { endFrame: number; receivedAt: number }[], frame: number, sampleRate: number): number | null {
+export function frameDeliveryTime(deliveries: readonly Delivery[], frame: number, sampleRate: number): number | null {
   // deliveries are in capture order; binary search for the first chunk ending after `frame`.
   let lo = 0;
   let hi = deliveries.length;
@@ -125,5 +126,10 @@ export function frameDeliveryTime(deliveries: readonly { endFrame: number; recei
   }
   const d = deliveries[lo];
   if (!d || frame < 0) return null;
-  return d.receivedAt - ((d.endFrame - frame) / sampleRate) * 1000;
+  const msPerFrame = 1000 / sampleRate;
+  const filled = d.receivedAt - (d.endFrame - frame) * msPerFrame;
+  if (d.deviceTime === undefined) return filled;
+  const start = lo > 0 ? deliveries[lo - 1]!.endFrame : 0;
+  const captured = d.deviceTime + (frame - start) * msPerFrame;
+  return Math.max(filled, captured);
 }

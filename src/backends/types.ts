@@ -140,6 +140,15 @@ export interface Backend {
   watchDevices?(onEvent: (event: DeviceEvent) => void, onError?: (error: Error) => void): DeviceWatch;
 }
 
+/** One chunk's place in a recording and its times (ms, backend clock). */
+export interface Delivery {
+  /** Recording frame index just after the chunk's last frame. */
+  endFrame: number;
+  receivedAt: number;
+  /** Device time of the chunk's first frame, when known: a frame is never delivered before it was captured. */
+  deviceTime?: number;
+}
+
 /** A recording assembled from chunks: the capture as one Audio plus what happened while it ran. */
 export interface Recording {
   audio: Audio;
@@ -152,5 +161,5 @@ export interface Recording {
   /** Per chunk, when the backend reports it: the server's own record latency, ms (PulseAudio). */
   serverLatencyMs?: number[];
   /** Per chunk: frame index in `audio` of the chunk's end and its receivedAt, ms (the delivery clock). */
-  deliveries: { endFrame: number; receivedAt: number }[];
+  deliveries: Delivery[];
 }

@@ -91,6 +91,20 @@ describe('frameDeliveryTime', () => {
     expect(frameDeliveryTime(deliveries, 1500, RATE48)).toBeCloseTo(1040 + 7.5 - (1920 - 1500) / 48, 9);
   });
 
+  it('never puts a frame before the device captured it (block-rendering servers deliver a chunk at once)', () => {
+    // Chunk 1 (frames 480…959) arrived 2 ms after its first frame was captured: the whole block at once.
+    const burst = [
+      { endFrame: 480, receivedAt: 1010, deviceTime: 1000 },
+      { endFrame: 960, receivedAt: 1012, deviceTime: 1010 },
+    ];
+    // Filling-time estimate: 1012 − (960 − 480)/48 = 1002, before the capture at 1010: the capture time wins.
+    expect(frameDeliveryTime(burst, 480, RATE48)).toBeCloseTo(1010, 9);
+    // Frame 959 (the chunk's last): captured 1010 + 479/48, delivered at 1012 − 1/48 by filling: capture wins.
+    expect(frameDeliveryTime(burst, 959, RATE48)).toBeCloseTo(1010 + 479 / 48, 9);
+    // Chunk 0 behaves like a real-time device (delivered when its last frame was captured): both terms agree.
+    expect(frameDeliveryTime(burst, 100, RATE48)).toBeCloseTo(1000 + 100 / 48, 9);
+  });
+
   it('is null outside the delivered frames', () => {
     expect(frameDeliveryTime(deliveries, 2400, RATE48)).toBeNull();
     expect(frameDeliveryTime(deliveries, -1, RATE48)).toBeNull();
