@@ -11,22 +11,13 @@
  * Group delay is compensated: output sample n corresponds to input time n/outRate exactly.
  */
 
+import { besselI0 } from './sinc.js';
+
 const ATTENUATION_DB = 100;
 /** Passband edge as a fraction of the lower Nyquist (0.875 → 7 kHz when the output is 16 kHz). */
 const PASSBAND = 0.875;
 const TABLE_STEPS = 512;
 
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; k < 80; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
-}
 
 interface Kernel {
   /** Half width, input samples. */

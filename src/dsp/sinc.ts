@@ -13,7 +13,8 @@ const BETA = 9.5;
 const PHASES = 2048;
 const TAPS = 2 * HALF_TAPS;
 
-function besselI0(x: number): number {
+/** Modified Bessel function of the first kind, order 0 (series; for Kaiser windows). */
+export function besselI0(x: number): number {
   let sum = 1;
   let term = 1;
   const q = (x * x) / 4;

@@ -12,69 +12,13 @@ import { verify } from '../../src/cli/verify.js';
  * once a SIGINT listener exists (node's own startup handler is not a listener), so the tests never guess
  * from a fixed sleep how long tsx takes to start.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { readWav } from '../../src/wav.js';
-import { ROOT } from '../support/cli.js';
-
-const ENTRY = path.join(ROOT, 'test', 'support', 'cli-entry.ts');
-const READY_HOOK =
-  'data:text/javascript,' +
-  encodeURIComponent(
-    "const t=setInterval(()=>{if(process.listenerCount('SIGINT')>0){clearInterval(t);process.stderr.write('[ready]\\n');}},10);t.unref();",
-  );
-
-interface Spawned {
-  child: ResultPromise<{ reject: false; timeout: number; stdin: 'ignore'; cwd: string; env: Record<string, string> }>;
-  /** Resolves when the CLI's SIGINT handler is installed. */
-  ready: Promise<void>;
-  /** stderr so far (also available in the final result). */
-  stderr: () => string;
-}
-
-/** Spawns the CLI from src/ (like test/support/cli.ts) but returns the running child so it can be signalled. */
-function spawnLoopcheck(args: string[], env: Record<string, string> = {}): Spawned {
-  const child = execa(process.execPath, ['--import', 'tsx', '--import', READY_HOOK, ENTRY, ...args], {
-    cwd: ROOT,
-    env: { NO_COLOR: '1', ...env },
-    reject: false,
-    timeout: 60_000, // a hang guard, not a speed assertion
-    stdin: 'ignore',
-  });
-  let err = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString('utf8');
-      if (err.includes('[ready]\n')) resolve();
-    });
-    void child.then((r) => reject(new Error(`the CLI exited (${r.exitCode}) before it was ready: ${err}`)));
-  });
-  return { child, ready, stderr: () => err };
-}
-
-/** stderr lines without the readiness marker. */
-function lines(stderr: unknown): string[] {
-  return String(stderr ?? '')
-    .split('\n')
-    .filter((l) => l.length > 0 && l !== '[ready]');
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `file` holds at least `bytes` bytes (the recorder writes every chunk as it arrives). */
-async function waitForSize(file: string, bytes: number, child: Spawned['child']): Promise<void> {
-  let exited = false;
-  void child.finally(() => (exited = true));
-  while (!exited) {
-    if (existsSync(file) && statSync(file).size >= bytes) return;
-    await sleep(20);
-  }
-  throw new Error(`the recorder exited before ${file} reached ${bytes} bytes`);
-}
+import { sleep, spawnLoopcheck, stderrLines as lines, waitForSize } from '../support/cli.js';
 
 async function tmp(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'loopcheck-interrupt-'));
@@ -90,7 +34,7 @@ const BYTES_PER_SECOND = 48000 * 2 * 4;
 async function recordUntilSignal(backend: string, signal: 'SIGINT' | 'SIGTERM', env: Record<string, string> = {}) {
   const dir = await tmp();
   const out = path.join(dir, 'x.wav');
-  const s = spawnLoopcheck(['record', '--backend', backend, out], env);
+  const s = spawnLoopcheck(['record', '--backend', backend, out], { env });
   await s.ready;
   // 1.5 s of audio plus the header: the signal then comes ~1.5 s into the recording.
   await waitForSize(out, 1.5 * BYTES_PER_SECOND + 44, s.child);

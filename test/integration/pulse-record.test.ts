@@ -13,17 +13,16 @@
  * sox FAILS instead (CI never passes by skipping).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alignedReference, analyze } from '../../src/analysis/index.js';
 import type { Audio } from '../../src/audio.js';
 import { exponentialSweep, pinkNoise } from '../../src/signals/index.js';
 import { readWav, writeWav } from '../../src/wav.js';
-import { ROOT } from '../support/cli.js';
+import { sleep, spawnLoopcheck, stderrLines, waitForSize } from '../support/cli.js';
 import { requireCommand } from '../support/require.js';
 import { probePulse, requirePulseServer } from '../native/pulse-support.js';
 
@@ -36,57 +35,9 @@ const haveTools =
 const haveSox = haveTools && requireCommand('sox', 'apt-get install -y sox');
 
 const RATE = 48000;
+const PULSE_ENV = { PULSE_SERVER: process.env.PULSE_SERVER ?? '' };
 /** This file's own null sink (see the header: isolation from other pulse tests running in parallel). */
 const SINK = `lc_record_${process.pid}`;
-
-// ---- spawning the CLI (same helpers as test/cli/interrupt.test.ts) ----------------------------------------
-const ENTRY = path.join(ROOT, 'test', 'support', 'cli-entry.ts');
-/** Prints `[ready]` on stderr once the command has a SIGINT listener (node's startup handler is not one). */
-const READY_HOOK =
-  'data:text/javascript,' +
-  encodeURIComponent(
-    "const t=setInterval(()=>{if(process.listenerCount('SIGINT')>0){clearInterval(t);process.stderr.write('[ready]\\n');}},10);t.unref();",
-  );
-
-type Child = ResultPromise<{ reject: false; timeout: number; stdin: 'ignore'; cwd: string; env: Record<string, string>; encoding: 'buffer' | 'utf8' }>;
-
-function spawnLoopcheck(args: string[], options: { binaryStdout?: boolean } = {}): { child: Child; ready: Promise<void> } {
-  const child = execa(process.execPath, ['--import', 'tsx', '--import', READY_HOOK, ENTRY, ...args], {
-    cwd: ROOT,
-    env: { NO_COLOR: '1', PULSE_SERVER: process.env.PULSE_SERVER ?? '' },
-    reject: false,
-    timeout: 60_000, // a hang guard, not a speed assertion
-    stdin: 'ignore',
-    encoding: options.binaryStdout ? 'buffer' : 'utf8',
-  }) as Child;
-  let err = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString('utf8');
-      if (err.includes('[ready]\n')) resolve();
-    });
-    void child.then((r) => reject(new Error(`the CLI exited (${r.exitCode}) before it was ready: ${err}`)));
-  });
-  return { child, ready };
-}
-
-function stderrLines(stderr: unknown): string[] {
-  const text = stderr instanceof Uint8Array ? Buffer.from(stderr).toString('utf8') : String(stderr ?? '');
-  return text.split('\n').filter((l) => l.length > 0 && l !== '[ready]');
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `file` holds at least `bytes` bytes (the recorder appends every chunk as it arrives). */
-async function waitForSize(file: string, bytes: number, child: Child): Promise<void> {
-  let exited = false;
-  void child.finally(() => (exited = true));
-  while (!exited) {
-    if (existsSync(file) && statSync(file).size >= bytes) return;
-    await sleep(20);
-  }
-  throw new Error(`the recorder exited before ${file} reached ${bytes} bytes`);
-}
 
 /** 48 kHz stereo float32: bytes per second in the WAV data chunk. */
 const BYTES_PER_SECOND = RATE * 2 * 4;
@@ -148,7 +99,7 @@ describe.skipIf(!haveTools)('loopcheck record on a real PulseAudio server', () =
 
   it('(a) records paplay\'s 2 s float32 signal near bit-exactly: signal found, SNR ≥ 60 dB, 0 dropouts', async () => {
     const out = path.join(dir, 'a.wav');
-    const rec = spawnLoopcheck(['record', '--backend', 'pulse', '--device', SINK, '--seconds', '4', out]);
+    const rec = spawnLoopcheck(['record', '--backend', 'pulse', '--device', SINK, '--seconds', '4', out], { env: PULSE_ENV });
     // Start the player once audio flows into the file (0.1 s of frames past the header), then ~0.4 s later:
     // the record stream is up before the playback starts (design.md: start record before playback).
     await waitForSize(out, 44 + 0.1 * BYTES_PER_SECOND, rec.child);
@@ -179,6 +130,7 @@ describe.skipIf(!haveTools)('loopcheck record on a real PulseAudio server', () =
 
   it.runIf(haveSox)('(b) `record - --format s16 --rate 16000 --channels 1` matches sox\'s conversion of the signal (correlation ≥ 0.99)', async () => {
     const rec = spawnLoopcheck(['record', '-', '--format', 's16', '--rate', '16000', '--channels', '1', '--seconds', '3', '--backend', 'pulse', '--device', SINK], {
+      env: PULSE_ENV,
       binaryStdout: true,
     });
     await rec.ready;
@@ -235,7 +187,7 @@ describe.skipIf(!haveTools)('loopcheck record on a real PulseAudio server', () =
     // The two run concurrently: they only record (the sink is unchanged by a second reader).
     it.skipIf(process.platform === 'win32')(`(c) ${signal} ⇒ exit ${code}, one "stopped" line, a valid WAV with ≥ 1 s`, { concurrent: true }, async () => {
       const out = path.join(dir, `${signal}.wav`);
-      const rec = spawnLoopcheck(['record', '--backend', 'pulse', '--device', SINK, out]);
+      const rec = spawnLoopcheck(['record', '--backend', 'pulse', '--device', SINK, out], { env: PULSE_ENV });
       await rec.ready;
       // ~1.5 s of audio in the file (plus the header), then the signal.
       await waitForSize(out, 44 + 1.5 * BYTES_PER_SECOND, rec.child);
