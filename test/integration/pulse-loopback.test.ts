@@ -123,7 +123,7 @@ describe.skipIf(!haveServer)('pulse backend on a real server', () => {
     }
   });
 
-  for (const bufferMs of [20, 50]) {
+  for (const bufferMs of [10, 20, 50]) {
     it(`write → delivery latency at ${bufferMs} ms buffers is under 100 ms`, async () => {
       const r = await loopbackRun(bufferMs, 100 + bufferMs);
       const found = findSignal(r.chunks, r.signal);
