@@ -1,12 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+// Two groups, run one after the other:
+// - `unit`: everything that needs no audio server (parallel across the machine's cores);
+// - `real-audio`: tests against a real PulseAudio daemon (test/integration), one file at a time and after the
+//   unit group, so CPU-heavy analysis tests never starve the daemon into underruns while a test asserts
+//   "0 dropouts, bit-exact" (pulseaudio.md: underruns under load even at 50 ms buffers).
+const shared = {
+  // DSP tests chew through seconds of audio; the limit is a hang guard, not a speed assertion.
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // DSP tests chew through seconds of audio; the limit is a hang guard, not a speed assertion.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
     reporters: process.env.LOOPCHECK_JUNIT ? ['default', ['junit', { outputFile: process.env.LOOPCHECK_JUNIT }]] : ['default'],
+    projects: [
+      {
+        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**'], sequence: { groupOrder: 0 } },
+      },
+      {
+        test: { ...shared, name: 'real-audio', include: ['test/integration/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
