@@ -5,6 +5,7 @@
  * 2–25 ms), optional noise (SNR 40/60 dB), encodes as float32/pcm16/pcm24 (plain or EXTENSIBLE, mono or stereo),
  * decodes, analyses, and prints every trial whose result misses the issue's tolerances.
  *   npx tsx bench/stress-analyze.ts SEED TRIALS [ONLY_TRIAL|-1] [sweep|white|pink|mixed]
+ * With STRESS_PARAMS=1 each trial's parameters are printed as JSON (to turn a failure into a known-answer test).
  */
 import { analyze } from '../src/analysis/index.js';
 import { addNoise, removeSpan, throughDevice, zeroSpan, addClick } from '../src/dsp/impair.js';
@@ -71,6 +72,7 @@ for (let trial = 0; trial < Number(process.argv[3] ?? 30); trial++) {
   const wav = encodeWav({ sampleRate: rate, channels: stereo ? [new Float32Array(cap.length), cap] : [cap] }, { format: fmt, extensible: rng.next() < 0.5 });
   const dec = decodeWav(wav.bytes);
   if (only >= 0 && trial !== only) continue;
+  if (process.env.STRESS_PARAMS) console.log(JSON.stringify({ trial, rate, kind, latency, drift, gainDb, snr, noiseSeed: trial + 11, fmt, impairments: truth }));
   const r = analyze({ sampleRate: rate, channels: [ref] }, dec.audio, { channel: stereo ? 1 : 0, fidelity: false });
   if (only >= 0) { const { align } = await import("../src/analysis/align.js"); const a = align(ref, dec.audio.channels[stereo ? 1 : 0]!, rate)!; console.log(a.segments, a.ratio); for (const p of a.track) console.log((p.reference/rate).toFixed(3), (p.capture - p.reference).toFixed(3), p.correlation.toFixed(3), p.weight.toExponential(2)); }
   const problems: string[] = [];

@@ -16,10 +16,15 @@
  * 2. Track: the reference is cut into blocks (≈85 ms); each is located near its predicted capture position by a
  *    float64 time-domain correlation at ±4 lags, refined to the sub-sample by the phase slope of the windowed
  *    cross-spectrum (unbiased, no interpolation of the correlation peak). Blocks that do not match there (after a
- *    gap or inserted audio) are searched ±0.5 s by FFT, and after repeated failures over the whole capture.
+ *    gap or inserted audio) are searched ±0.5 s by FFT, and after repeated failures over the whole capture. Wide
+ *    searches use the block resampled by the current ratio (a sweep's drift otherwise moves its correlation
+ *    envelope by ε·L, cycles at high frequencies) and compare sinc-interpolated peaks (integer-lag ρ of a high
+ *    carrier depends on its sampling phase); a low-frequency block that matches worse than its neighbours is
+ *    re-located by a 4-block probe. Blocks mostly above 0.85 × Nyquist are not tracked.
  * 3. Fit: one common ratio and one offset per segment, weighted least squares (weights ≈ inverse variance of
  *    each block's estimate), with steps confirmed by the following blocks starting a new segment and
- *    isolated outliers (clicks, zero-fills) rejected.
+ *    isolated outliers (clicks, zero-fills) rejected. Blocks the fit maps to a poor match are re-searched, and a
+ *    segment of periodic content (known only modulo its period) joins a uniquely anchored neighbour it matches.
  * 4. Confidence: a long (1.5 s) stretch of the reference, resampled by the fitted ratio, correlated around its
  *    fitted position: confidence = ρ × uniqueness, uniqueness = 1 − (highest peak outside the main lobe within
  *    ±0.75 s) / main peak. A periodic reference (pure sine) has uniqueness ≈ 0: its latency is ambiguous.
@@ -112,6 +117,13 @@ export function align(reference: Float32Array, capture: Float32Array, sampleRate
   if (fit) {
     const corrected = recheckBlocks(reference, capture, sampleRate, start, end, block, fit, track, detectPeak.rho);
     if (corrected) fit = fitTrack(corrected, block, capture.length) ?? fit;
+  }
+  // 3a. A segment of periodic content (a tone section after a gap inside it) is tracked on the nearest cycle: its
+  // offset is only known modulo the period. When its blocks match a neighbour's offset as well as their own, they
+  // are moved there (by exactly the offset difference), so the gap sits where it happened.
+  if (fit && fit.segments.length > 1) {
+    const adopted = adoptNeighbourOffsets(reference, capture, block, fit);
+    if (adopted) fit = fitTrack(adopted, block, capture.length) ?? fit;
   }
   let ratio: number;
   let segments: AlignmentSegment[];
@@ -344,6 +356,33 @@ function refinePeak(values: Float32Array, index: number): { position: number; rh
   return values[index]! >= v ? { position: index, rho: values[index]! } : { position: t, rho: v };
 }
 
+/**
+ * The highest sinc-interpolated local maximum within ±PEAK_REACH samples of `index`. A narrowband correlation
+ * has many carrier-cycle peaks of nearly equal height under its envelope; sampled at integer lags the highest one
+ * is chosen by its sampling phase (1 − cos(π·f/fs·…): 16 % at 8 kHz / 44.1 kHz), so each is refined.
+ */
+function bestPeakNear(values: Float32Array, index: number): { position: number; rho: number } {
+  let best = refinePeak(values, index);
+  for (let i = Math.max(1, index - PEAK_REACH); i < Math.min(values.length - 1, index + PEAK_REACH + 1); i++) {
+    if (i === index || !(values[i]! >= values[i - 1]! && values[i]! > values[i + 1]!) || !(values[i]! > 0.5 * best.rho)) continue;
+    const p = refinePeak(values, i);
+    if (p.rho > best.rho) best = p;
+  }
+  return best;
+}
+const PEAK_REACH = 16;
+
+/** Sinc-interpolated peak value of the local maximum of `values` reached by climbing from `index` (at most 8 samples). */
+function localPeakNear(values: Float32Array, index: number): number {
+  let i = Math.max(0, Math.min(values.length - 1, index));
+  for (let step = 0; step < 8; step++) {
+    if (i > 0 && values[i - 1]! > values[i]!) i--;
+    else if (i + 1 < values.length && values[i + 1]! > values[i]!) i++;
+    else break;
+  }
+  return refinePeak(values, i).rho;
+}
+
 /** Normalised autocorrelation uniqueness of x (1 = one sharp peak, 0 = periodic). */
 function intrinsicUniqueness(x: Float32Array, sampleRate: number): number {
   const n = fftSize(2 * x.length);
@@ -409,6 +448,8 @@ interface Refined {
   coherence: number;
   /** Power-weighted mean-square angular frequency, rad²/sample². */
   omega2: number;
+  /** Fraction of the reference block's power in the bins the estimate uses (below 0.85 × Nyquist). */
+  inBand: number;
 }
 
 /**
@@ -517,7 +558,9 @@ function phaseSlope(
     sumMag += mag;
   }
   if (!(den > 0) || !(powerC > 0) || !(powerR > 0)) return null;
-  return { delta: delta0 - num / den, coherence: Math.min(1, sumMag / Math.sqrt(powerC * powerR)), omega2: den / sumMag };
+  let powerAll = powerR;
+  for (let k = top; k < b / 2; k++) powerAll += R[2 * k]! * R[2 * k]! + R[2 * k + 1]! * R[2 * k + 1]!;
+  return { delta: delta0 - num / den, coherence: Math.min(1, sumMag / Math.sqrt(powerC * powerR)), omega2: den / sumMag, inBand: powerR / powerAll };
 }
 
 interface Scratch {
@@ -582,6 +625,16 @@ function dots5(a: Float32Array, a0: number, b: Float32Array, b0: number, length:
   return dotScratch;
 }
 
+/**
+ * Reference block [r0, r0 + b) as it appears on the capture clock: q[m] = reference(r0 + m / ratio) (readLinear).
+ * Wide searches use it: a sweep block correlated without the drift peaks (envelope) ε·L away from its true lag
+ * (the drift's pitch shift equals a time shift along the sweep; L = T / ln(f1/f0), 0.23 ms at 200 ppm for an
+ * 8 s 20 Hz…20 kHz sweep), three carrier cycles at 12 kHz.
+ */
+function onCaptureClock(reference: Float32Array, r0: number, b: number, ratio: number): Float32Array {
+  return ratio === 1 ? reference.subarray(r0, r0 + b) : readLinear(reference, r0, 1 / ratio, b);
+}
+
 function trackBlocks(
   reference: Float32Array,
   capture: Float32Array,
@@ -636,42 +689,92 @@ function trackBlocks(
         found = localSearch(reference, r0, capture, k0, b, K, eRef);
       }
       let viaLocal = true;
+      // Sub-sample capture position of the block (as `pred`: centre's position − half) from a wide search with a
+      // drift-compensated probe, whose peak is the block START's position c(r0) = c(r0 + half) − half·ratio.
+      // It picks the carrier cycle of a narrowband block when the prediction is not trusted.
+      let wideAt: number | null = null;
       // Well below the recent blocks' correlation: possibly one carrier cycle off after a gap in narrowband
       // content (the local search only looks ±2 lags around the prediction). A wide search decides.
       const typical = recentRho.length >= 3 ? median(recentRho.slice(-8)) : -Infinity;
       if (found.rho >= accept && found.rho < typical - 0.1) {
-        const s = normalizedSearch(capture, reference.subarray(r0, r0 + b), k0 - wide, k0 + wide, true, sampleRate);
-        // Only a unique peak counts: a periodic block (a tone) matches every cycle equally.
+        const s = normalizedSearch(capture, onCaptureClock(reference, r0, b, ratioEst), k0 - wide, k0 + wide, true, sampleRate);
+        // Only a unique peak counts: a periodic block (a tone) matches every cycle equally. Peaks are compared
+        // sub-sample (sinc-interpolated ρ): at integer lags a high carrier at a fractional delay reads low
+        // (cos(ω·0.5) ≈ 0.7 at 12 kHz / 48 kHz) and a neighbouring cycle can win by its sampling phase alone.
         if (s.peak > found.rho + 0.05 && s.uniqueness >= 0.3) {
-          found = { lag: k0 - wide + s.index, rho: s.peak };
-          viaLocal = false;
+          const best = bestPeakNear(s.rho!, s.index);
+          const here = localPeakNear(s.rho!, Math.round(pred - half * (ratioEst - 1)) - (k0 - wide));
+          if (best.rho > here + 0.05) {
+            found = { lag: k0 - wide + s.index, rho: s.peak };
+            wideAt = k0 - wide + best.position + half * (ratioEst - 1);
+            viaLocal = false;
+          }
+        } else if (s.uniqueness < 0.3) {
+          // A few cycles of a low tone (a sweep's first second) match ±tens of samples off almost as well, and
+          // every cycle alike: a probe LONG_PROBE_BLOCKS blocks long, ahead in the pass's direction (away from
+          // a gap just passed), carries enough of the sweep to be unique.
+          const longLength = LONG_PROBE_BLOCKS * b;
+          const rs = dir > 0 ? r0 : r0 + b - longLength;
+          if (rs >= start && rs + longLength <= end) {
+            const shift = (rs - r0) * ratioEst; // capture distance from block start to probe start
+            const kl = k0 + Math.round(shift);
+            const sl = normalizedSearch(capture, onCaptureClock(reference, rs, longLength, ratioEst), kl - wide, kl + wide, true, sampleRate);
+            // Not judged by uniqueness (a 40 Hz main lobe is wider than the uniqueness lobe): the best peak must
+            // beat the current position clearly. A pure tone matches every cycle alike, so it never moves.
+            if (sl.peak >= 0.9 * typical) {
+              const best = bestPeakNear(sl.rho!, sl.index);
+              const here = localPeakNear(sl.rho!, Math.round(pred - half * (ratioEst - 1) + shift) - (kl - wide));
+              if (best.rho > here + 0.05) {
+                const at = kl - wide + best.position - shift; // block start's capture position
+                const moved = localSearch(reference, r0, capture, Math.round(at), b, K, eRef);
+                found = { lag: Math.round(at), rho: moved.rho };
+                wideAt = at + half * (ratioEst - 1);
+                viaLocal = false;
+              }
+            }
+          }
         }
       }
       if (!(found.rho >= accept)) {
         viaLocal = false;
-        const probe = reference.subarray(r0, r0 + b);
-        let s = normalizedSearch(capture, probe, k0 - wide, k0 + wide, false);
+        const probe = onCaptureClock(reference, r0, b, ratioEst);
+        let s = normalizedSearch(capture, probe, k0 - wide, k0 + wide, true);
         let lag = k0 - wide + s.index;
+        let at = s.peak > 0 ? k0 - wide + bestPeakNear(s.rho!, s.index).position : lag;
+        at += half * (ratioEst - 1);
         if (!(s.peak >= accept) && failures >= 2 && (failures - 2) % 8 === 0) {
           // Repeated failures: the capture may have jumped further than ±0.5 s; search all of it.
           const lo = -Math.floor(b / 2);
           s = normalizedSearch(capture, probe, lo, capture.length - Math.ceil(b / 2), false);
           lag = lo + s.index;
+          at = lag + half * (ratioEst - 1);
         }
         if (!(s.peak >= accept)) {
           failures++;
           continue;
         }
+        // A block found far from its prediction but matching clearly worse than its recent neighbours straddles a
+        // gap: its peak (partial overlap, broadened envelope) may sit cycles off on narrowband content, and the
+        // next blocks would inherit that cycle. It is left out; the next clean block is searched afresh.
+        if (s.peak < typical - 0.1) {
+          failures++;
+          continue;
+        }
         found = { lag, rho: s.peak };
+        wideAt = at;
       }
       // The prediction picks the cycle of narrowband blocks, but only when it is recent and the block was found
       // where predicted (after a wide search the track has jumped and the prediction is stale).
       const trusted = viaLocal && last !== null && Math.abs(r0 + half - last.reference) <= 4 * b;
-      let refined = phaseSlope(reference, r0, capture, found.lag, b, scratch, trusted ? pred - found.lag : null);
+      const hintAt = trusted ? pred : wideAt;
+      let refined = phaseSlope(reference, r0, capture, found.lag, b, scratch, hintAt !== null ? hintAt - found.lag : null);
       if (refined && Math.abs(refined.delta) > 0.5) {
         found.lag += Math.round(refined.delta);
-        refined = phaseSlope(reference, r0, capture, found.lag, b, scratch, trusted ? pred - found.lag : null);
+        refined = phaseSlope(reference, r0, capture, found.lag, b, scratch, hintAt !== null ? hintAt - found.lag : null);
       }
+      // A block whose content lies mostly above the estimate's band (a sweep's last ≈ 80 ms at 44.1 kHz) is
+      // neither evidence nor a failure: the device's interpolator bends that band's phase.
+      if (refined && refined.inBand < MIN_IN_BAND) continue;
       if (!refined || Math.abs(refined.delta) > 1) {
         failures++;
         continue;
@@ -745,15 +848,23 @@ function recheckBlocks(
     if (!(eCap > 0)) continue;
     const rho = dotAt(capture, c0, reference, r0, b) / Math.sqrt(eCap * eRef);
     if (rho >= RECHECK_RHO) continue;
-    const probe = reference.subarray(r0, r0 + b);
+    const probe = onCaptureClock(reference, r0, b, fit.ratio);
     const found = normalizedSearch(capture, probe, c0 - wide, c0 + wide, true, sampleRate);
     const lag = c0 - wide + found.index;
     if (found.uniqueness < 0.3) continue; // periodic block: every cycle matches, the search cannot decide
+    // The integer-lag ρ of a high carrier at a fractional delay reads low (cos(ω·0.5) ≈ 0.3 at 19 kHz / 48 kHz):
+    // judge the fit's own, sub-sample position (sinc-interpolated ρ), and the competitor by its sub-sample peak,
+    // or a neighbouring carrier cycle wins by its sampling phase alone.
+    // The probe is on the capture clock: its peak is the block START's position c(r0), not c(r0 + half) − half.
+    const atFit = sampleAt(found.rho!, mapped(r0) - (c0 - wide));
+    if (atFit >= RECHECK_RHO) continue;
+    const peak = bestPeakNear(found.rho!, found.index);
+    if (!(peak.rho > atFit + 0.05)) continue;
     // Found where the fit puts it (a high block at a fractional lag reads low at the integer lag), or nowhere
     // clearly: the track's own point stands.
     if (!(found.peak >= 0.9 && found.peak >= 0.6 * detectRho) || Math.abs(lag - c0) <= 1 || found.peak <= rho + 0.05) continue;
-    const refined = phaseSlope(reference, r0, capture, lag, b, scratch, null);
-    if (!refined || Math.abs(refined.delta) > 1) continue;
+    const refined = phaseSlope(reference, r0, capture, lag, b, scratch, c0 - wide + peak.position + half * (fit.ratio - 1) - lag);
+    if (!refined || Math.abs(refined.delta) > 1 || refined.inBand < MIN_IN_BAND) continue;
     const c2 = Math.min(refined.coherence * refined.coherence, 0.999999);
     replaced.set(r0 + half, { reference: r0 + half, capture: lag + half + refined.delta, correlation: refined.coherence, weight: (c2 / (1 - c2)) * refined.omega2 });
   }
@@ -763,6 +874,66 @@ function recheckBlocks(
   kept.sort((p, q) => p.reference - q.reference);
   return kept;
 }
+
+/**
+ * Track points of segments whose blocks (all but a quarter) match a neighbouring segment's offset (the later one tried first)
+ * as well as its own (ρ within ADOPT_TOLERANCE, best of ±1 lag): moved onto that offset. Returns
+ * the new track, or null when no segment is ambiguous.
+ */
+function adoptNeighbourOffsets(reference: Float32Array, capture: Float32Array, b: number, fit: Fit): TrackPoint[] | null {
+  const half = (b - 1) / 2;
+  const segs = fit.segments;
+  const segmentOf = (p: TrackPoint): number => {
+    for (let g = 0; g < segs.length; g++) if (p.capture >= segs[g]!.captureStart && p.capture < segs[g]!.captureEnd) return g;
+    return -1;
+  };
+  const owner = fit.inliers.map(segmentOf);
+  // Whether the blocks match `d` samples away as well as where they are (all but a quarter when `most`, else half).
+  const matchesShifted = (pts: TrackPoint[], d: number, most: boolean): boolean => {
+    const agreeing = pts.filter((p) => {
+      const r0 = Math.round(p.reference - half);
+      if (r0 < 0 || r0 + b > reference.length) return false;
+      const eRef = energyAt(reference, r0, b);
+      const own = localSearch(reference, r0, capture, Math.round(p.capture - half), b, 1, eRef).rho;
+      const alt = localSearch(reference, r0, capture, Math.round(p.capture - half + d), b, 1, eRef).rho;
+      return own > 0.5 && alt >= own - ADOPT_TOLERANCE;
+    }).length;
+    return most ? agreeing >= pts.length - Math.floor((pts.length + 1) / 4) : 2 * agreeing >= pts.length;
+  };
+  const moved = new Map<TrackPoint, number>();
+  // A segment that moved is no target, a target does not move (two ambiguous neighbours would swap).
+  const role: ('moved' | 'target' | undefined)[] = segs.map(() => undefined);
+  for (let g = 0; g < segs.length; g++) {
+    const pts = fit.inliers.filter((_, i) => owner[i] === g);
+    if (pts.length === 0 || role[g] === 'target') continue;
+    for (const h of [g + 1, g - 1]) {
+      if (h < 0 || h >= segs.length || role[h] === 'moved') continue;
+      const d = segs[h]!.offsetSamples - segs[g]!.offsetSamples;
+      if (Math.abs(d) < 2) continue;
+      // A block straddling the gap matches neither way: a quarter of the blocks may disagree. The target must be
+      // anchored by content that matches only its own offset (in a pure sine every segment is ambiguous).
+      if (!matchesShifted(pts, d, true)) continue;
+      const targetPts = fit.inliers.filter((_, i) => owner[i] === h);
+      if (targetPts.length === 0 || matchesShifted(targetPts, -d, false)) continue;
+      for (const p of pts) moved.set(p, d);
+      role[g] = 'moved';
+      role[h] = 'target';
+      break;
+    }
+  }
+  if (moved.size === 0) return null;
+  // Shifted by exactly the offset difference, the points keep their residuals (and weights) on the new line.
+  return fit.inliers.map((p) => (moved.has(p) ? { ...p, capture: p.capture + moved.get(p)! } : p));
+}
+
+/** ρ margin within which a block "matches another offset as well as its own" (adoptNeighbourOffsets). */
+const ADOPT_TOLERANCE = 0.02;
+
+/** Length of the probe, in blocks, that re-locates a low-frequency block which matches worse than its neighbours. */
+const LONG_PROBE_BLOCKS = 4;
+
+/** Blocks with less of their power than this below 0.85 × Nyquist (phaseSlope's band) are not tracked. */
+const MIN_IN_BAND = 0.7;
 
 /** A block the fit maps to a place where it correlates below this is re-searched (clean blocks read ≥ 0.95). */
 const RECHECK_RHO = 0.7;
