@@ -5,12 +5,20 @@
 #   scripts/ci/pulse.sh stop    kill the daemon this script started (pid file + cmdline check)
 #   scripts/ci/pulse.sh env     print `export PULSE_SERVER=…` lines for clients
 # State lives in $LOOPCHECK_PULSE_DIR (default /tmp/loopcheck-pulse).
+# Options for other clients (the Wine tests, scripts/ci/wine/run.sh), off by default:
+#   LOOPCHECK_PULSE_RESAMPLE=trivial   --resample-method=trivial (Wine opens VARIABLE_RATE streams: with the
+#                                      default speex resampler even 48k→48k is not bit-exact)
+#   LOOPCHECK_PULSE_MONITOR_READER=1   keep `parec --latency-msec=5` reading loop.monitor (an idle null sink
+#                                      otherwise stalls Wine's loopback for 0.35–2 s)
 set -eu
 
 DIR="${LOOPCHECK_PULSE_DIR:-/tmp/loopcheck-pulse}"
 SOCKDIR="$DIR/sock"
 SOCKET="$SOCKDIR/native"
 PIDFILE="$DIR/pulseaudio.pid"
+READER_PIDFILE="$DIR/monitor-reader.pid"
+RESAMPLE="${LOOPCHECK_PULSE_RESAMPLE:-}"
+MONITOR_READER="${LOOPCHECK_PULSE_MONITOR_READER:-0}"
 LOG="$DIR/pulseaudio.log"
 SERVER="unix:$SOCKET"
 
@@ -26,6 +34,30 @@ our_pid() {
 }
 
 client() { env -u DBUS_SESSION_BUS_ADDRESS PULSE_SERVER="$SERVER" HOME="$DIR/home" XDG_RUNTIME_DIR="$DIR/runtime" "$@"; }
+
+# The monitor reader's pid, if alive and a parec of ours.
+reader_pid() {
+  [ -f "$READER_PIDFILE" ] || return 1
+  pid=$(cat "$READER_PIDFILE" 2>/dev/null || true)
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "parec" || return 1
+  printf '%s\n' "$pid"
+}
+
+start_reader() {
+  [ "$MONITOR_READER" = 1 ] || return 0
+  reader_pid >/dev/null && return 0
+  # exec: the background job IS parec (its pid in the pid file), and it does not inherit the lock (fd 9).
+  (exec 9>&- >/dev/null 2>&1 </dev/null
+    exec env -u DBUS_SESSION_BUS_ADDRESS PULSE_SERVER="$SERVER" HOME="$DIR/home" XDG_RUNTIME_DIR="$DIR/runtime" \
+      parec --latency-msec=5 -d loop.monitor) &
+  echo $! >"$READER_PIDFILE"
+}
+
+stop_reader() {
+  if pid=$(reader_pid); then kill "$pid" 2>/dev/null || true; fi
+  rm -f "$READER_PIDFILE"
+}
 
 ready() { client pactl list short sinks 2>/dev/null | awk '{print $2}' | grep -qx loop; }
 
@@ -46,6 +78,7 @@ start() {
   exec 9>"$DIR/lock"
   flock -w 30 9 || { log "could not lock $DIR/lock"; exit 2; }
   if our_pid >/dev/null && ready; then
+    start_reader
     log "already running (pid $(our_pid)), $SERVER"
     return 0
   fi
@@ -55,13 +88,15 @@ start() {
   chmod 0700 "$DIR/runtime"
   chmod 0755 "$DIR" "$SOCKDIR"
   rm -f "$SOCKET"
+  resample=""
+  [ -n "$RESAMPLE" ] && resample="--resample-method=$RESAMPLE"
   realtime=false
   [ "$(id -u)" = 0 ] && realtime=true  # SCHED_RR for the sink thread without rtkit, root only
   env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u PULSE_SERVER \
     HOME="$DIR/home" XDG_RUNTIME_DIR="$DIR/runtime" XDG_CONFIG_HOME="$DIR/config" \
     PULSE_RUNTIME_PATH="$DIR/runtime" PULSE_STATE_PATH="$DIR/state" \
     pulseaudio --daemonize=no --system=false -n --fail=true --exit-idle-time=-1 --disallow-exit \
-      --use-pid-file=false --no-cpu-limit --realtime=$realtime --high-priority=true --log-target=stderr \
+      --use-pid-file=false --no-cpu-limit --realtime=$realtime --high-priority=true --log-target=stderr $resample \
       --load="module-native-protocol-unix socket=$SOCKET auth-anonymous=1" \
       --load="module-null-sink sink_name=loop rate=48000 channels=2 format=float32le norewinds=1 sink_properties=device.description=loopcheck-loop" \
       --load="module-always-sink" \
@@ -78,6 +113,7 @@ start() {
   done
   client pactl set-default-sink loop
   client pactl set-default-source loop.monitor
+  start_reader
   log "running (pid $(our_pid)), PULSE_SERVER=$SERVER"
 }
 
@@ -85,6 +121,7 @@ stop() {
   mkdir -p "$DIR"
   exec 9>"$DIR/lock"
   flock -w 30 9 || true
+  stop_reader
   if pid=$(our_pid); then
     kill "$pid" 2>/dev/null || true
     i=0

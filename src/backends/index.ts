@@ -12,6 +12,7 @@ import { native } from '../native.js';
 import type { Backend, BackendName } from './types.js';
 import { createVirtualBackend } from './virtual.js';
 import { createPulseBackend } from './pulse.js';
+import { createWasapiBackend } from './wasapi.js';
 
 export const BACKEND_NAMES = ['auto', 'virtual', 'pulse', 'wasapi'] as const;
 export type BackendChoice = (typeof BACKEND_NAMES)[number];
@@ -39,11 +40,7 @@ export function nativeBackend(name: Exclude<BackendName, 'virtual'>): Backend {
       hint: err?.hint ?? `build on ${name === 'wasapi' ? 'Windows' : 'Linux with libpulse'}, or use --backend virtual`,
     });
   }
-  if (name === 'pulse') return createPulseBackend();
-  // The addon reports wasapi can run, but its TypeScript side is not wired yet.
-  throw new LoopcheckError('BACKEND_UNAVAILABLE', `the ${name} backend is not implemented in this version of loopcheck`, {
-    hint: 'use --backend virtual',
-  });
+  return name === 'pulse' ? createPulseBackend() : createWasapiBackend();
 }
 
 /**

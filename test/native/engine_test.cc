@@ -3,11 +3,14 @@
 // Prints one line per failed check and exits 1 if any failed.
 #include <cstdio>
 #include <cstdint>
+#include <cstring>
 #include <thread>
 #include <vector>
 
 #include "common/capture_queue.h"
 #include "common/ring_buffer.h"
+#include "win/hresult.h"
+#include "win/packet.h"
 
 namespace {
 int failures = 0;
@@ -198,6 +201,127 @@ void TestLongRunWrapsWithMarks() {
   CHECK(ok);
   CHECK_EQ(expect_pos, 5000u * 48u);
 }
+
+// ---- WASAPI packet → ring (native/win/packet.cc), synthetic packets ----
+using loopcheck::CapturePacket;
+using loopcheck::PacketConverter;
+using loopcheck::PacketFormat;
+using loopcheck::SampleEncoding;
+
+CapturePacket Packet(const std::vector<float>& data, uint32_t frames, uint64_t pos, uint32_t flags) {
+  CapturePacket p;
+  p.data = reinterpret_cast<const uint8_t*>(data.data());
+  p.frames = frames;
+  p.device_position = pos;
+  p.flags = flags;
+  p.qpc_position_100ns = pos * 10000;  // 1000 Hz "rate": frame n captured at n ms = n × 10^4 × 100 ns
+  return p;
+}
+
+void TestPacketsContiguousAreBitExact() {
+  PacketFormat f;  // float32, 2 ch
+  f.sample_rate = 1000;
+  CaptureQueue q(2, 1000, 256);
+  PacketConverter conv(f, 32);
+  // Values that are not round numbers: a memcpy path keeps every bit.
+  std::vector<float> a(20), b(20);
+  for (int i = 0; i < 20; i++) a[i] = 0.1f * static_cast<float>(i) - 0.7f, b[i] = 1.0f / static_cast<float>(i + 3);
+  // now_ns = 1 s on the monotonic clock, QPC now = 12 ms: packet 0 (QPC 0) was captured 12 ms ago.
+  CHECK_EQ(conv.Push(Packet(a, 10, 0, 0), q, 1'000'000'000, 120000), 0u);
+  CHECK_EQ(conv.Push(Packet(b, 10, 10, 0), q, 1'000'000'000, 120000), 0u);
+  Chunk c;
+  CHECK(q.PopChunk(c, 20, 20, false));
+  CHECK_EQ(c.frames, 20u);
+  CHECK_EQ(c.frame_position, 0u);
+  CHECK_EQ(c.device_time_ns, 1'000'000'000 - 12'000'000);
+  CHECK(std::memcmp(c.samples.data(), a.data(), 20 * sizeof(float)) == 0);
+  CHECK(std::memcmp(c.samples.data() + 20, b.data(), 20 * sizeof(float)) == 0);
+  CHECK_EQ(conv.stats().packets, 2u);
+  CHECK_EQ(conv.stats().gaps, 0u);
+}
+
+void TestPacketSilentIsZeroedAndFlagged() {
+  PacketFormat f;
+  f.sample_rate = 1000;
+  CaptureQueue q(2, 1000, 256);
+  PacketConverter conv(f, 32);
+  std::vector<float> junk(16, 0.5f);  // SILENT: whatever the buffer holds must become zeros
+  const uint32_t flags = conv.Push(Packet(junk, 8, 0, loopcheck::kWasapiSilent), q, 0, 0);
+  CHECK_EQ(flags, static_cast<uint32_t>(loopcheck::kChunkSilent));
+  Chunk c;
+  CHECK(q.PopChunk(c, 1, 100, false));
+  bool zeros = true;
+  for (float v : c.samples) zeros = zeros && v == 0.0f;
+  CHECK(zeros);
+  CHECK_EQ(c.flags, static_cast<uint32_t>(loopcheck::kChunkSilent));
+  CHECK_EQ(conv.stats().silent_packets, 1u);
+}
+
+void TestPacketFlagsAndGapsCounted() {
+  PacketFormat f;
+  f.channels = 1;
+  f.block_align = 4;
+  f.sample_rate = 1000;
+  CaptureQueue q(1, 1000, 256);
+  PacketConverter conv(f, 32);
+  std::vector<float> d(10, 0.25f);
+  conv.Push(Packet(d, 10, 0, loopcheck::kWasapiDataDiscontinuity), q, 0, 0);  // first packet: often flagged
+  conv.Push(Packet(d, 10, 10, loopcheck::kWasapiTimestampError), q, 0, 0);
+  conv.Push(Packet(d, 10, 27, 0), q, 0, 0);  // expected 20: a 7-frame gap
+  conv.Push(Packet(d, 10, 30, 0), q, 0, 0);  // expected 37: overlap (position went back 7)
+  const auto& s = conv.stats();
+  CHECK_EQ(s.packets, 4u);
+  CHECK_EQ(s.discontinuities, 1u);
+  CHECK_EQ(s.timestamp_errors, 1u);
+  CHECK_EQ(s.gaps, 1u);
+  CHECK_EQ(s.gap_frames, 7u);
+  CHECK_EQ(s.overlaps, 1u);
+  Chunk c;
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frame_position, 0u);
+  CHECK_EQ(c.frames, 10u);
+  CHECK_EQ(c.flags, static_cast<uint32_t>(loopcheck::kChunkDiscontinuity));
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frame_position, 10u);
+  CHECK_EQ(c.flags, static_cast<uint32_t>(loopcheck::kChunkTimestampError));
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.frame_position, 27u);  // the ring position skipped the gap
+  CHECK_EQ(c.flags, static_cast<uint32_t>(loopcheck::kChunkDiscontinuity));
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK_EQ(c.flags, static_cast<uint32_t>(loopcheck::kChunkDiscontinuity));
+}
+
+void TestPacketPcmDecoding() {
+  // PCM16 stereo: -32768 → -1, 16384 → 0.5; PCM24: 0x400000 → 0.5, 0x800000 (sign bit) → -1.
+  PacketFormat f16;
+  f16.encoding = SampleEncoding::kPcm16;
+  f16.block_align = 4;
+  CaptureQueue q(2, 48000, 64);
+  PacketConverter conv(f16, 8);
+  int16_t pcm[4] = {-32768, 16384, 0, 32767};
+  CapturePacket p;
+  p.data = reinterpret_cast<const uint8_t*>(pcm);
+  p.frames = 2;
+  conv.Push(p, q, 0, 0);
+  Chunk c;
+  CHECK(q.PopChunk(c, 1, 100, false));
+  CHECK(c.samples[0] == -1.0f && c.samples[1] == 0.5f && c.samples[2] == 0.0f);
+  CHECK(c.samples[3] == 32767.0f / 32768.0f);
+  const uint8_t half24[3] = {0x00, 0x00, 0x40}, min24[3] = {0x00, 0x00, 0x80};
+  CHECK(loopcheck::DecodeSample(half24, SampleEncoding::kPcm24) == 0.5f);
+  CHECK(loopcheck::DecodeSample(min24, SampleEncoding::kPcm24) == -1.0f);
+}
+
+void TestHresultNames() {
+  loopcheck::Error e = loopcheck::HresultError(0x88890004u, "IAudioCaptureClient::GetBuffer failed");
+  CHECK(e.code == loopcheck::ErrorCode::DEVICE_LOST);
+  CHECK(std::strcmp(e.detail, "AUDCLNT_E_DEVICE_INVALIDATED (0x88890004)") == 0);
+  CHECK_EQ(e.os_code, 0x88890004LL);
+  CHECK(loopcheck::HresultError(0x80070490u, "x").code == loopcheck::ErrorCode::DEVICE_NOT_FOUND);
+  CHECK(loopcheck::HresultError(0x88890003u, "x").code == loopcheck::ErrorCode::INVALID_ARGUMENT);
+  CHECK(loopcheck::HresultError(0x12345678u, "x").code == loopcheck::ErrorCode::INTERNAL);
+  CHECK(std::strcmp(loopcheck::HresultName(0x12345678u), "unrecognised HRESULT") == 0);
+}
 }  // namespace
 
 int main() {
@@ -209,6 +333,11 @@ int main() {
   TestOverrunAndHoleMakeDiscontinuity();
   TestFlagChangeCutsChunkAndConsumerDrop();
   TestLongRunWrapsWithMarks();
+  TestPacketsContiguousAreBitExact();
+  TestPacketSilentIsZeroedAndFlagged();
+  TestPacketFlagsAndGapsCounted();
+  TestPacketPcmDecoding();
+  TestHresultNames();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }
