@@ -217,6 +217,53 @@ function median(values: Float32Array, n: number): number {
   return 0.5 * (lower + upper);
 }
 
+const bitsToFloat = new Float32Array(1);
+const floatBits = new Int32Array(bitsToFloat.buffer);
+
+/** The float32 value of IEEE-754 bit pattern `b`. */
+function floatOfBits(b: number): number {
+  floatBits[0] = b;
+  return bitsToFloat[0]!;
+}
+
+/**
+ * Median of the non-negative float32 values whose bit patterns are bits[0…n) (as `median`, same result: int32 order
+ * = float order for non-negative floats). Reorders the array.
+ */
+function medianOfAbsBits(bits: Int32Array, n: number): number {
+  if (n % 2 === 1) return floatOfBits(selectKthInt(bits, n, (n - 1) >> 1));
+  const upper = selectKthInt(bits, n, n >> 1);
+  let lower = -1;
+  for (let i = 0; i < n >> 1; i++) if (bits[i]! > lower) lower = bits[i]!;
+  return 0.5 * (floatOfBits(lower) + floatOfBits(upper));
+}
+
+/** selectKth on int32 values. */
+function selectKthInt(values: Int32Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const pivot = values[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k]!;
+  }
+  return values[k]!;
+}
+
 /**
  * Detects gaps, zero-fills and clicks in `capture` against `reference`, given the alignment from align.ts.
  * Returns the dropouts sorted by position, the segments with their boundaries refined to the sample, and the
@@ -434,13 +481,17 @@ function localSigma(residual: Float32Array, use: Uint8Array, block: number): Flo
   const n = residual.length;
   const blocks = Math.ceil(n / block);
   const raw = new Float64Array(blocks).fill(NaN);
-  const scratch = new Float32Array(block);
+  // |e| as IEEE-754 bit patterns: for non-negative floats the int32 order equals the float order, and
+  // bits & 0x7fffffff is |e| exactly (−0 → +0), so the block median is selected on integers (no float
+  // conversions in the hot loop) and converted back unchanged.
+  const bits = new Int32Array(residual.buffer, residual.byteOffset, n);
+  const scratch = new Int32Array(block);
   const all: number[] = [];
   for (let k = 0; k < blocks; k++) {
     let c = 0;
-    for (let m = k * block, end = Math.min(n, m + block); m < end; m++) if (use[m]) scratch[c++] = Math.abs(residual[m]!);
+    for (let m = k * block, end = Math.min(n, m + block); m < end; m++) if (use[m]) scratch[c++] = bits[m]! & 0x7fffffff;
     if (c >= block / 4) {
-      raw[k] = 1.4826 * median(scratch, c);
+      raw[k] = 1.4826 * medianOfAbsBits(scratch, c);
       all.push(raw[k]!);
     }
   }

@@ -114,6 +114,21 @@ export function readLinear(x: Float32Array, offset: number, step: number, length
       y[n] = i >= 0 && i < x.length ? x[i]! : 0;
       continue;
     }
+    if (start >= 0 && start + TAPS <= x.length) {
+      // Interior (the common case): the weights of weightsFor, computed inline with the same arithmetic
+      // (so the same values), without a scratch round trip.
+      const pos = f * PHASES;
+      const p = Math.min(PHASES - 1, Math.floor(pos));
+      const a = pos - p;
+      const r0 = p * TAPS;
+      let acc = 0;
+      for (let j = 0; j < TAPS; j++) {
+        const t0 = table[r0 + j]!;
+        acc += (t0 + a * (table[r0 + TAPS + j]! - t0)) * x[start + j]!;
+      }
+      y[n] = acc;
+      continue;
+    }
     weightsFor(f, w);
     let acc = 0;
     const j0 = Math.max(0, -start);
