@@ -9,7 +9,7 @@
  * Target: ours ≤ 1.5× scipy (goal 0.5×). Run: `npx tsx bench/analyze.bench.ts`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -78,6 +78,25 @@ export async function run(): Promise<void> {
     const oursFidelity = await time(true);
     const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scipy_xcorr.py');
     const py = JSON.parse(execFileSync('/usr/bin/python3', [script, refPath, capPath, '3'], { encoding: 'utf8' })) as { seconds: number; lag: number };
+    // Whole processes, as a user runs them: `loopcheck analyze` (built CLI) vs the scipy script run once,
+    // each including interpreter start-up and imports. Median of 3.
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const cli = path.join(root, 'bin', 'loopcheck.js');
+    const wall = (cmd: string, args: string[]): number => {
+      const t0 = performance.now();
+      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return (performance.now() - t0) / 1000;
+    };
+    const median3 = (f: () => number): number => [f(), f(), f()].sort((a, b) => a - b)[1]!;
+    const cliSeconds = existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'))
+      ? median3(() => wall(process.execPath, [cli, 'analyze', '--reference', refPath, '--capture', capPath, '--json']))
+      : NaN;
+    const pySeconds = median3(() => wall('/usr/bin/python3', [script, refPath, capPath, '1']));
+    console.table([
+      { what: 'process: loopcheck analyze --json (node start + read + analyze)', seconds: Number(cliSeconds.toFixed(3)), 'ratio to scipy': Number((cliSeconds / pySeconds).toFixed(2)) },
+      { what: 'process: python3 scipy_xcorr.py (start + imports + read + correlate)', seconds: Number(pySeconds.toFixed(3)), 'ratio to scipy': 1 },
+    ]);
+    if (Number.isNaN(cliSeconds)) console.log('(build the CLI with `npm run build:ts` to time the loopcheck process)');
     console.table([
       { what: 'ours: readWav×2 + analyze (fidelity off)', seconds: Number(ours.seconds.toFixed(3)), latency: ours.latency, 'ratio to scipy': Number((ours.seconds / py.seconds).toFixed(2)) },
       { what: 'ours: readWav×2 + analyze (fidelity on)', seconds: Number(oursFidelity.seconds.toFixed(3)), latency: oursFidelity.latency, 'ratio to scipy': Number((oursFidelity.seconds / py.seconds).toFixed(2)) },
