@@ -17,7 +17,11 @@ export default defineConfig({
     reporters: process.env.LOOPCHECK_JUNIT ? ['default', ['junit', { outputFile: process.env.LOOPCHECK_JUNIT }]] : ['default'],
     projects: [
       {
-        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**'], sequence: { groupOrder: 0 } },
+        test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/integration/**', 'test/browser/**'], sequence: { groupOrder: 0 } },
+      },
+      {
+        // Reports rendered in headless Chromium (Debian's package, driven by playwright-core).
+        test: { ...shared, name: 'browser', include: ['test/browser/**/*.test.ts'], sequence: { groupOrder: 0 } },
       },
       {
         test: { ...shared, name: 'real-audio', include: ['test/integration/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
