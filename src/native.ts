@@ -171,6 +171,8 @@ export function nativeCandidates(root = packageRoot()): string[] {
     path.join(root, 'build', 'Release-cmake', 'Release', 'loopcheck.node'),
     path.join(root, 'build', 'Release', 'loopcheck.node'),
     path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'loopcheck.node'),
+    // The mingw cross build (`npm run build:win`), used by the Windows node.exe under Wine.
+    ...(process.platform === 'win32' ? [path.join(root, 'build', `${process.platform}-${process.arch}`, 'loopcheck.node')] : []),
   ];
 }
 
