@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (sox for WAV cross-checks, python3-scipy for the
+# Installs the Debian packages the test suite needs (sox for WAV cross-checks, chromium for the report
+# browser test, python3-scipy for the
 # benchmark and reader cross-check, PulseAudio + headers for the real-audio tests, cmake/g++ for the addon).
 # Idempotent: installs only what is missing. Needs root (CI runs as root).
 set -euo pipefail
-want=(sox python3-scipy pulseaudio pulseaudio-utils libpulse-dev cmake g++ make)
+want=(sox python3-scipy pulseaudio pulseaudio-utils libpulse-dev cmake g++ make chromium)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

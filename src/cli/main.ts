@@ -16,6 +16,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   record: { summary: 'record the loopback to a WAV file, or raw PCM to stdout with -', load: async () => (await import('./record.js')).record },
   devices: { summary: 'list render and capture devices', load: async () => (await import('./devices.js')).devices },
   signals: { summary: 'generate (or check) the reference signal set', load: async () => (await import('./signals.js')).signals },
+  bench: { summary: 'measure latency, dropouts and CPU per buffer size; recommend one (bench.json, bench.html)', load: async () => (await import('./bench.js')).bench },
+  compare: { summary: 'compare two report.json files; exit 1 on a regression beyond tolerance', load: async () => (await import('./compare.js')).compare },
 };
 
 function usage(): string {
