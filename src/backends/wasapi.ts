@@ -6,29 +6,17 @@
  *
  * Clock: every time here is ms on the addon's monotonic clock (`nativeNowMs()`); the addon maps the packets'
  * QPC positions onto it (deviceTime = now − (QPC now − QPC position of the packet's first frame)).
- * Mirrors src/backends/pulse.ts; the lead wires createWasapiBackend() into the registry.
+ * The streams themselves are shared with pulse (src/backends/native-stream.ts).
  */
-import type { Audio } from '../audio.js';
-import { frameCount, interleave } from '../audio.js';
 import { LoopcheckError } from '../errors.js';
-import {
-  NATIVE_CHUNK_FLAG,
-  callNative,
-  native,
-  nativeNowMs,
-  toLoopcheckError,
-  type NativeBinding,
-  type NativeChunk,
-  type NativeChunkCallback,
-  type NativePlayResult,
-} from '../native.js';
-import type { Backend, CaptureChunk, CaptureStream, DeviceInfo, LoopbackSession, OpenOptions, PlayResult, RenderStream, StreamFormat } from './types.js';
+import { callNative, native, toLoopcheckError, type NativeBinding, type NativeChunkCallback, type NativePlayResult } from '../native.js';
+import { openNativeLoopback } from './native-stream.js';
+import type { Backend, DeviceInfo, LoopbackSession, OpenOptions } from './types.js';
 
 /** First loopback packet: 12–30 ms after Start under Wine with a live render stream; allow 3 s like pulse. */
 export const FIRST_DATA_TIMEOUT_MS = 3000;
 /** 100 ms: shorter render queues underrun under CPU load and split a burst (wine-wasapi.md pitfall 4). */
 const DEFAULT_BUFFER_MS = 100;
-const MAX_PENDING_CHUNKS = 6000;
 
 /** IMMDevice::GetState values. */
 export const WASAPI_DEVICE_STATE = { active: 1, disabled: 2, notPresent: 4, unplugged: 8 } as const;
@@ -130,159 +118,6 @@ export async function listWasapiDevices(): Promise<DeviceInfo[]> {
   }
 }
 
-function toChunk(c: NativeChunk, extraOverruns: number): CaptureChunk {
-  return {
-    samples: c.samples,
-    frames: c.frames,
-    channels: c.channels,
-    sampleRate: c.sampleRate,
-    framePosition: c.framePosition,
-    deviceTime: c.deviceTimeMs,
-    receivedAt: c.receivedAtMs,
-    flags: {
-      discontinuity: (c.flags & NATIVE_CHUNK_FLAG.discontinuity) !== 0 || extraOverruns > 0,
-      silent: (c.flags & NATIVE_CHUNK_FLAG.silent) !== 0,
-      timestampError: (c.flags & NATIVE_CHUNK_FLAG.timestampError) !== 0,
-    },
-    overruns: c.overruns + extraOverruns,
-  };
-}
-
-/** Loopback capture over the native pump: a bounded queue of chunks consumed by one async iterator. */
-class WasapiCaptureStream implements CaptureStream {
-  readonly format: StreamFormat;
-  readonly bufferMs: number;
-  readonly info: NativeWasapiStreamInfo;
-  private readonly pending: CaptureChunk[] = [];
-  private waiter: (() => void) | undefined;
-  private ended = false;
-  private error: LoopcheckError | undefined;
-  private droppedFrames = 0;
-  private readonly firstData: Promise<void>;
-  private resolveFirst!: () => void;
-  private readonly endPromise: Promise<void>;
-  private resolveEnd!: () => void;
-  private stopped = false;
-
-  constructor(
-    private readonly session: NativeWasapiSession,
-    options: NativeWasapiStreamOptions,
-  ) {
-    this.firstData = new Promise((r) => (this.resolveFirst = r));
-    this.endPromise = new Promise((r) => (this.resolveEnd = r));
-    this.info = callNative(() => session.openCapture(options, (chunk, err) => this.onNative(chunk, err)));
-    this.format = { sampleRate: this.info.sampleRate, channels: this.info.channels, sampleFormat: 'f32' };
-    this.bufferMs = this.info.bufferMs;
-  }
-
-  private onNative(chunk: NativeChunk | null, err: unknown): void {
-    if (chunk) {
-      if (this.pending.length >= MAX_PENDING_CHUNKS) {
-        this.droppedFrames += chunk.frames; // nobody reads: drop, count, flag the next chunk
-      } else {
-        this.pending.push(toChunk(chunk, this.droppedFrames));
-        this.droppedFrames = 0;
-      }
-    } else if (err) {
-      this.error = toLoopcheckError(err);
-    } else {
-      this.ended = true;
-      this.resolveEnd();
-    }
-    this.resolveFirst();
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  async waitForFirstData(timeoutMs = FIRST_DATA_TIMEOUT_MS): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new LoopcheckError('TIMEOUT', `no loopback packets from "${this.info.name}" within ${timeoutMs} ms`, {
-              hint: 'check that the endpoint is active (loopcheck devices); under Wine, that PulseAudio is reachable',
-            }),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.firstData, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (this.error && this.pending.length === 0) throw this.error;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.stopped) {
-      this.stopped = true;
-      this.session.stopCapture();
-    }
-    if (!this.ended && !this.error) await this.endPromise;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<CaptureChunk> {
-    for (;;) {
-      const next = this.pending.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.error) throw this.error;
-      if (this.ended) return;
-      await new Promise<void>((r) => (this.waiter = r));
-    }
-  }
-}
-
-class WasapiRenderStream implements RenderStream {
-  readonly format: StreamFormat;
-  readonly bufferMs: number;
-  private closed = false;
-
-  constructor(
-    private readonly session: NativeWasapiSession,
-    options: NativeWasapiStreamOptions,
-  ) {
-    const info = callNative(() => session.openPlayback(options));
-    this.format = { sampleRate: info.sampleRate, channels: info.channels, sampleFormat: 'f32' };
-    this.bufferMs = info.bufferMs;
-  }
-
-  async play(signal: Audio): Promise<PlayResult> {
-    if (this.closed) throw new LoopcheckError('INVALID_ARGUMENT', 'play() on a closed render stream', { hint: 'open a new session' });
-    const { sampleRate, channels } = this.format;
-    if (signal.sampleRate !== sampleRate) {
-      throw new LoopcheckError('FORMAT_UNSUPPORTED', `signal is ${signal.sampleRate} Hz but the render stream runs at ${sampleRate} Hz`, {
-        hint: `resample the signal or open the session with sampleRate ${signal.sampleRate}`,
-      });
-    }
-    let planar = signal.channels;
-    if (planar.length === 1 && channels > 1) planar = Array.from({ length: channels }, () => signal.channels[0]!);
-    if (planar.length !== channels) {
-      throw new LoopcheckError('FORMAT_UNSUPPORTED', `signal has ${signal.channels.length} channels, the render stream ${channels}`, {
-        hint: 'pass a mono signal (copied to every channel) or one with the stream channel count',
-      });
-    }
-    const interleaved = frameCount(signal) === 0 ? new Float32Array(0) : interleave(planar);
-    try {
-      const r = await this.session.play(interleaved);
-      return { writeTime: r.writeTimeMs, framesWritten: r.framesWritten, underruns: r.underruns };
-    } catch (e) {
-      throw toLoopcheckError(e);
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.session.closePlayback();
-  }
-}
-
 export async function openWasapiLoopback(options: OpenOptions): Promise<LoopbackSession> {
   if (options.exclusive) {
     throw new LoopcheckError('FORMAT_UNSUPPORTED', 'loopback capture is shared mode only', { hint: 'drop --exclusive for --backend wasapi' });
@@ -306,31 +141,19 @@ export async function openWasapiLoopback(options: OpenOptions): Promise<Loopback
       bufferMs: options.bufferMs ?? DEFAULT_BUFFER_MS,
     };
     // Capture first and wait for its first packet, then open the render stream (wine-wasapi.md pitfall 3).
-    const capture = new WasapiCaptureStream(session, { ...format, bufferMs: Math.min(format.bufferMs, 20) });
-    try {
-      await capture.waitForFirstData();
-    } catch (e) {
-      await capture.stop().catch(() => undefined);
-      throw e;
-    }
-    const render = new WasapiRenderStream(session, format);
-    let closed = false;
-    return {
+    return await openNativeLoopback({
       backend: 'wasapi',
-      simulated: false,
+      binding: b,
+      session,
       device: { id: endpoint.id, name: endpoint.name },
-      capture,
-      render,
-      now: () => nativeNowMs(b),
-      wait: (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms))),
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        await render.close();
-        await capture.stop();
-        session.close();
+      captureOptions: { ...format, bufferMs: Math.min(format.bufferMs, 20) },
+      renderOptions: format,
+      firstData: {
+        timeoutMs: FIRST_DATA_TIMEOUT_MS,
+        message: (ms) => `no loopback packets from "${endpoint.name}" within ${ms} ms`,
+        hint: 'check that the endpoint is active (loopcheck devices); under Wine, that PulseAudio is reachable',
       },
-    };
+    });
   } catch (e) {
     session.close();
     throw toLoopcheckError(e);
