@@ -181,42 +181,6 @@ function mergeRanges(ranges: Range[]): Range[] {
   return out;
 }
 
-/** The k-th smallest of values[0…n) by quickselect (reorders the array; O(n) on average). */
-function selectKth(values: Float32Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const pivot = values[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i]! < pivot) i++;
-      while (values[j]! > pivot) j--;
-      if (i <= j) {
-        const t = values[i]!;
-        values[i] = values[j]!;
-        values[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return values[k]!;
-  }
-  return values[k]!;
-}
-
-/** Median of values[0…n) by quickselect (reorders the array; O(n) on average). */
-function median(values: Float32Array, n: number): number {
-  if (n % 2 === 1) return selectKth(values, n, (n - 1) >> 1);
-  const upper = selectKth(values, n, n >> 1);
-  // After selecting the upper median, everything below index n/2 is ≤ it: the lower median is their max.
-  let lower = -Infinity;
-  for (let i = 0; i < n >> 1; i++) if (values[i]! > lower) lower = values[i]!;
-  return 0.5 * (lower + upper);
-}
-
 const bitsToFloat = new Float32Array(1);
 const floatBits = new Int32Array(bitsToFloat.buffer);
 
@@ -227,8 +191,8 @@ function floatOfBits(b: number): number {
 }
 
 /**
- * Median of the non-negative float32 values whose bit patterns are bits[0…n) (as `median`, same result: int32 order
- * = float order for non-negative floats). Reorders the array.
+ * Median of the non-negative float32 values whose bit patterns are bits[0…n) (int32 order = float order for
+ * non-negative floats; the mean of the two middle values for even n). Reorders the array.
  */
 function medianOfAbsBits(bits: Int32Array, n: number): number {
   if (n % 2 === 1) return floatOfBits(selectKthInt(bits, n, (n - 1) >> 1));
@@ -238,7 +202,7 @@ function medianOfAbsBits(bits: Int32Array, n: number): number {
   return 0.5 * (floatOfBits(lower) + floatOfBits(upper));
 }
 
-/** selectKth on int32 values. */
+/** The k-th smallest of values[0…n) by quickselect (reorders the array; O(n) on average). */
 function selectKthInt(values: Int32Array, n: number, k: number): number {
   let lo = 0;
   let hi = n - 1;
@@ -595,7 +559,8 @@ function findFadedRuns(capture: Float32Array, aligned: Float32Array, valid: Uint
     if (e > 0) residualEnergies.push(r);
   }
   if (residualEnergies.length === 0) return [];
-  const noise = Math.max(median(Float32Array.from(residualEnergies), residualEnergies.length), w * ZERO_EPS * ZERO_EPS);
+  const energies = Float32Array.from(residualEnergies);
+  const noise = Math.max(medianOfAbsBits(new Int32Array(energies.buffer), energies.length), w * ZERO_EPS * ZERO_EPS);
   const silent = (k: number): boolean => usable[k] === 1 && ee[k]! > FADE_SNR_RATIO * noise && ec[k]! < FADE_ENERGY_RATIO * ee[k]!;
   const maxHole = Math.max(1, Math.round((FADE_HOLE_MS / FADE_WINDOW_MS)));
   const runs: Range[] = [];
