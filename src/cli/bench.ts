@@ -16,7 +16,7 @@ import { escapeTerminal } from '../report/escape.js';
 import { formatNumber, roundForJson } from '../report/format.js';
 import { writeFileAtomic } from '../report/index.js';
 import { createProgress, shouldShowProgress } from '../report/progress.js';
-import type { CommandIo } from './io.js';
+import { listenForInterrupt, type CommandIo } from './io.js';
 import { formatHelp, numberOption, parse } from './options.js';
 
 const HELP = formatHelp({
@@ -105,17 +105,11 @@ export async function bench(argv: string[], io: CommandIo): Promise<number> {
   }
   const say = (line: string): void => void (values.json ? io.stderr : io.stdout).write(`${line}\n`);
 
-  const controller = new AbortController();
-  let signalName: 'SIGINT' | 'SIGTERM' | null = null;
-  const unsubscribe = io.onSignal((sig) => {
-    if (signalName) {
-      io.stderr.write('loopcheck: interrupted again, exiting now\n');
-      io.exit(sig === 'SIGTERM' ? 143 : 130);
-    }
-    signalName = sig;
-    io.stderr.write(`loopcheck: ${sig}: stopping after the current step and writing partial results (Ctrl-C again to quit now)\n`);
-    controller.abort();
-  });
+  const interrupt = listenForInterrupt(
+    io,
+    'stopping after the current step and writing partial results (Ctrl-C again to quit now)',
+    'interrupted again, exiting now',
+  );
   const steps = 2 * (repeat + 1) * buffersMs.length * modes.length;
   const progress = createProgress({ stream: io.stderr, total: steps, label: 'bench', enabled: !values.json && shouldShowProgress(io.stderr, steps * 1000) });
   let result: BenchResult;
@@ -132,12 +126,12 @@ export async function bench(argv: string[], io: CommandIo): Promise<number> {
       dropoutSuite,
       criteria,
       realtime: values.realtime,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onProgress: (done, _total, note) => progress.tick(done, note),
       log: (line) => say(line),
     });
   } catch (e) {
-    unsubscribe();
+    interrupt.dispose();
     throw e;
   } finally {
     progress.done();
@@ -151,11 +145,12 @@ export async function bench(argv: string[], io: CommandIo): Promise<number> {
   } catch (cause) {
     throw new LoopcheckError('INVALID_FILE', `bench: cannot write to ${values.out!.slice(0, 80)}: ${(cause as Error).message}`, { hint: 'choose a writable --out directory', cause });
   } finally {
-    unsubscribe();
+    interrupt.dispose();
   }
   if (values.json) io.stdout.write(json);
   else io.stdout.write(benchTable(result));
   say(`bench: ${[jsonPath, htmlPath].map((f) => path.relative(process.cwd(), f) || f).join(', ')}`);
+  const signalName = interrupt.received();
   if (signalName) return signalName === 'SIGTERM' ? 143 : 130;
   return result.recommendation.bufferMs === null ? 1 : 0;
 }

@@ -31,3 +31,31 @@ export function defaultIo(): CommandIo {
     },
   };
 }
+
+export interface Interrupt {
+  /** Aborts on the first SIGINT/SIGTERM. */
+  readonly signal: AbortSignal;
+  /** The first signal received, or null. */
+  received(): 'SIGINT' | 'SIGTERM' | null;
+  /** Stops listening. */
+  dispose(): void;
+}
+
+/**
+ * Ctrl-C handling shared by the long-running commands: the first SIGINT/SIGTERM prints `firstLine` and aborts
+ * (the command then finishes what it can and exits 130 / 143); a second one prints `againLine` and exits at once.
+ */
+export function listenForInterrupt(io: CommandIo, firstLine: string, againLine: string): Interrupt {
+  const controller = new AbortController();
+  let first: 'SIGINT' | 'SIGTERM' | null = null;
+  const unsubscribe = io.onSignal((sig) => {
+    if (first) {
+      io.stderr.write(`loopcheck: ${againLine}\n`);
+      io.exit(sig === 'SIGTERM' ? 143 : 130);
+    }
+    first = sig;
+    io.stderr.write(`loopcheck: ${sig}: ${firstLine}\n`);
+    controller.abort();
+  });
+  return { signal: controller.signal, received: () => first, dispose: unsubscribe };
+}

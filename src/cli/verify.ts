@@ -15,7 +15,7 @@ import { consoleSummary } from '../report/console.js';
 import { REPORTERS, writeReports } from '../report/index.js';
 import { appendStepSummary } from '../report/markdown.js';
 import { createProgress, shouldShowProgress } from '../report/progress.js';
-import type { CommandIo } from './io.js';
+import { listenForInterrupt, type CommandIo } from './io.js';
 import { formatHelp, numberOption, parse } from './options.js';
 
 const HELP = formatHelp({
@@ -70,22 +70,15 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
   // Human text goes to stdout unless --json claims it for the report.
   const say = (line: string): void => void (values.json ? io.stderr : io.stdout).write(`${line}\n`);
 
-  // Signals: the first SIGINT/SIGTERM aborts the run between steps (runner checks the AbortSignal; a step
-  // in progress, e.g. playing a stimulus, finishes first), the cases captured so far are analysed and a
-  // partial report is written; exit 130 (SIGINT) / 143 (SIGTERM). A second signal exits at once. The
-  // handler stays installed until the reports are written, so a signal never kills a half-written file.
-  const controller = new AbortController();
-  let signalName: 'SIGINT' | 'SIGTERM' | null = null;
-  const unsubscribe = io.onSignal((sig) => {
-    if (signalName) {
-      // A second Ctrl-C: leave now.
-      io.stderr.write('loopcheck: interrupted again, exiting without finishing the report\n');
-      io.exit(sig === 'SIGTERM' ? 143 : 130);
-    }
-    signalName = sig;
-    io.stderr.write(`loopcheck: ${sig}: stopping after the current step and writing a partial report (Ctrl-C again to quit now)\n`);
-    controller.abort();
-  });
+  // Signals: the first SIGINT/SIGTERM aborts the run (the runner gives up waiting, even mid-stimulus), the cases
+  // captured so far are analysed and a partial report is written; exit 130 (SIGINT) / 143 (SIGTERM). A second
+  // signal exits at once. The listener stays until the reports are written, so a signal never kills a
+  // half-written file.
+  const interrupt = listenForInterrupt(
+    io,
+    'stopping after the current step and writing a partial report (Ctrl-C again to quit now)',
+    'interrupted again, exiting without finishing the report',
+  );
 
   const progress = createProgress({
     stream: io.stderr,
@@ -106,12 +99,12 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
       suites,
       criteria,
       durationSeconds,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onProgress: (done, _total, note) => progress.tick(done, note),
       log: (line) => say(line),
     });
   } catch (e) {
-    unsubscribe();
+    interrupt.dispose();
     throw e;
   } finally {
     progress.done();
@@ -122,11 +115,12 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
     files = await writeReports(report, outDir);
     await appendStepSummary(report, io.env);
   } finally {
-    unsubscribe();
+    interrupt.dispose();
   }
   if (values.json) io.stdout.write(REPORTERS.json.render(report));
   else io.stdout.write(consoleSummary(report, { color: Boolean(io.stdout.isTTY) && !io.env.NO_COLOR }));
   say(`reports: ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}`);
+  const signalName = interrupt.received();
   if (signalName) {
     // Interrupted by the user (or a CI timeout): 130 / 143 even when the last step happened to complete.
     io.stderr.write(`loopcheck: ${signalName}: interrupted; ${report.interrupted ? 'partial' : 'complete'} report with ${report.cases.length} case(s) in ${path.relative(process.cwd(), outDir) || outDir}\n`);
