@@ -8,39 +8,20 @@ import type { BenchResult, BenchRow } from '../harness/bench.js';
 import { escapeHtml, escapeXml } from './escape.js';
 import { formatDurationMs, formatNumber, formatValue } from './format.js';
 import { PALETTE, barChart, fmtCoord, makeScale, niceTicks, plotArea, widenDomain, formatTick } from './svg.js';
+import { BASE_CSS } from './page-css.js';
 
 const e = escapeHtml;
 
-const CSS = `
-:root{--pass:#1b7f3b;--fail:#b00020;--line:#d0d0d0;--muted:#555}
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111;background:#fafafa;margin:0}
-main{max-width:980px;margin:0 auto;padding:16px 20px 40px}
+const CSS = BASE_CSS + `
 h1{margin:0;font-size:26px}
-h2{margin:28px 0 8px;font-size:20px;border-bottom:1px solid var(--line);padding-bottom:4px}
 .rec{border-radius:6px;padding:14px 18px;color:#fff;background:var(--pass);margin-top:10px}
 .rec.none{background:var(--fail)}
 .rec p{margin:4px 0 0;overflow-wrap:anywhere}
 .banner{margin:10px 0;padding:12px 16px;border-radius:6px;font-weight:700;border:3px solid #c99400;background:#fff3cd;color:#5c3d00}
-nav.toc{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 16px;margin-top:14px}
-table{border-collapse:collapse;background:#fff;margin:6px 0;width:100%}
-th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f0f0f0}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.best td{background:#e6f4ea}
-figure{margin:6px 0;background:#fff}
-figcaption{font-size:12px;color:var(--muted)}
-svg.plot{max-width:100%;height:auto;display:block}
-.muted{color:var(--muted)}
-footer{margin-top:30px;color:var(--muted);font-size:12px}
 @media print{
-  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-  @page{margin:12mm}
-  body{background:#fff;font-size:11pt}
-  main{max-width:none;padding:0}
   nav.toc{display:none}
-  figure,table,.rec{break-inside:avoid}
-  h2{break-after:avoid}
+  .rec{break-inside:avoid}
 }
 `;
 

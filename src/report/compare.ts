@@ -12,6 +12,7 @@
 import { LoopcheckError } from '../errors.js';
 import { escapeHtml } from './escape.js';
 import { formatNumber } from './format.js';
+import { BASE_CSS } from './page-css.js';
 
 export interface CompareTolerance {
   /** Allowed latency-like increase, ms (default 2). */
@@ -185,18 +186,11 @@ export function compareTable(c: Comparison, clean: (s: string) => string = (s) =
   );
 }
 
-const CSS = `
-body{font:14px/1.45 system-ui,sans-serif;color:#111;background:#fafafa;margin:0}
-main{max-width:980px;margin:0 auto;padding:16px 20px 40px}
-.verdict{border-radius:6px;padding:14px 18px;color:#fff;background:#1b7f3b}.verdict.fail{background:#b00020}
+const CSS = BASE_CSS + `
+.verdict{border-radius:6px;padding:14px 18px;color:#fff;background:var(--pass)}.verdict.fail{background:var(--fail)}
 .verdict h1{margin:0;font-size:26px}.verdict p{margin:4px 0 0;overflow-wrap:anywhere}
-table{border-collapse:collapse;background:#fff;margin:10px 0;width:100%}
-th,td{border:1px solid #d0d0d0;padding:4px 8px;text-align:left;overflow-wrap:anywhere}
-th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.regression td{background:#fde2e4}tr.regression td.status{color:#b00020;font-weight:700}
-tr.improved td.status{color:#1b7f3b}
-.muted{color:#555}
-@media print{*{-webkit-print-color-adjust:exact;print-color-adjust:exact}body{background:#fff}main{max-width:none;padding:0}tr{break-inside:avoid}}
+tr.regression td{background:#fde2e4}tr.regression td.status{color:var(--fail);font-weight:700}
+tr.improved td.status{color:var(--pass)}
 `;
 
 /** compare.html: self-contained (inline CSS, no script); every string from the reports is escaped. */

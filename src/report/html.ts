@@ -14,19 +14,15 @@ import { escapeHtml } from './escape.js';
 import { formatDurationMs, formatNumber, formatValue } from './format.js';
 import { barChart, linePlot } from './svg.js';
 import type { Report, Reporter } from './types.js';
+import { BASE_CSS } from './page-css.js';
 
 /** Dropout-window plots per case; the rest are listed in the dropout table only (keeps the page bounded). */
 export const MAX_DROPOUT_PLOTS_PER_CASE = 24;
 /** Points per series of a dropout-window plot (windows are short; 1000 keeps the waveform shape). */
 const DROPOUT_PLOT_POINTS = 1000;
 
-const CSS = `
-:root{--pass:#1b7f3b;--fail:#b00020;--warn:#8a5a00;--line:#d0d0d0;--muted:#555}
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111;background:#fafafa;margin:0}
-main{max-width:980px;margin:0 auto;padding:16px 20px 40px}
+const CSS = BASE_CSS + `
 h1{margin:0;font-size:30px;letter-spacing:.04em}
-h2{margin:28px 0 8px;font-size:20px;border-bottom:1px solid var(--line);padding-bottom:4px}
 h3{margin:20px 0 6px;font-size:16px}
 .verdict{border-radius:6px;padding:14px 18px;color:#fff}
 .verdict.pass{background:var(--pass)}
@@ -36,14 +32,8 @@ h3{margin:20px 0 6px;font-size:16px}
 .banner.simulated{background:repeating-linear-gradient(135deg,#fff3cd 0 14px,#ffe8a1 14px 28px);border-color:#c99400;color:#5c3d00}
 .banner.interrupted{background:#fde2e4;border-color:var(--fail);color:var(--fail)}
 .banner small{display:block;font-weight:400;font-size:13px;overflow-wrap:anywhere}
-nav.toc{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px 16px;margin-top:14px}
 nav.toc h2{border:0;margin:4px 0;font-size:15px}
 nav.toc ol{margin:4px 0;padding-left:20px}
-a{color:#0b57d0}
-table{border-collapse:collapse;background:#fff;margin:6px 0;width:100%}
-th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f0f0f0}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .pass-text{color:var(--pass);font-weight:700}
 .fail-text{color:var(--fail);font-weight:700}
 .na-text{color:var(--muted)}
@@ -51,19 +41,9 @@ section.case{background:#fff;border:1px solid var(--line);border-left:6px solid 
 section.case.fail{border-left-color:var(--fail)}
 ul.failures{color:var(--fail);margin:6px 0}
 .plots{display:flex;flex-wrap:wrap;gap:10px}
-figure{margin:6px 0;background:#fff}
-figcaption{font-size:12px;color:var(--muted)}
-svg.plot{max-width:100%;height:auto;display:block}
-.muted{color:var(--muted)}
-footer{margin-top:30px;color:var(--muted);font-size:12px}
 @media print{
-  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-  @page{margin:12mm}
-  body{background:#fff;font-size:11pt}
-  main{max-width:none;padding:0}
   nav.toc a{color:#111;text-decoration:none}
-  section.case,figure,table,.banner{break-inside:avoid}
-  h2,h3{break-after:avoid}
+  section.case,.banner{break-inside:avoid}
   .plots{display:block}
 }
 `;
