@@ -85,6 +85,10 @@ export interface NativePlayResult {
   framesWritten: number;
   /** Underflows while the signal still had data. */
   underruns: number;
+  /** [frame, timeMs, …], one pair per write call (native/common/write_marks.h). */
+  writeMarks: Float64Array;
+  /** Marks past the capacity reserved for the signal (0 unless the device wrote in tiny blocks). */
+  writeMarksDropped: number;
 }
 
 /**

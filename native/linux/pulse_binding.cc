@@ -242,8 +242,8 @@ class PulseSession : public Napi::ObjectWrap<PulseSession> {
     Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(
         env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "loopcheck-play", 2, 1, ctx,
         [](Napi::Env, PlayContext* c) { delete c; });
-    auto done = [tsfn, ctx](const PlayOutcome& o) mutable {
-      auto* result = new PlayOutcome(o);
+    auto done = [tsfn, ctx](PlayOutcome& o) mutable {
+      auto* result = new PlayOutcome(std::move(o));  // moves the reserved marks, no copy
       napi_status st = tsfn.NonBlockingCall(result, [ctx](Napi::Env env, Napi::Function, PlayOutcome* r) {
         std::unique_ptr<PlayOutcome> owned(r);
         if (env == nullptr) return;
@@ -255,6 +255,7 @@ class PulseSession : public Napi::ObjectWrap<PulseSession> {
         out.Set("writeTimeMs", Napi::Number::New(env, static_cast<double>(r->write_time_ns) / 1e6));
         out.Set("framesWritten", Napi::Number::New(env, static_cast<double>(r->frames_written)));
         out.Set("underruns", Napi::Number::New(env, r->underruns));
+        SetWriteMarks(env, out, r->marks);
         ctx->deferred.Resolve(out);
       });
       if (st != napi_ok) delete result;

@@ -13,6 +13,8 @@ namespace {
 constexpr const char* kServerHint =
     "start a PulseAudio server (scripts/ci/pulse.sh start) and export PULSE_SERVER, or use --backend virtual";
 constexpr int kOpenTimeoutMs = 5000;
+// Smallest write block assumed when reserving write marks (a 5 ms buffer at 8 kHz asks for ~40 frames).
+constexpr uint64_t kMinWriteBlockFrames = 32;
 
 // The mainloop lock as a scope guard (the JS thread holds it while it touches pulse objects).
 class Locked {
@@ -76,7 +78,7 @@ struct PulseConnection::Playback {
   uint64_t position = 0;
   bool active = false;
   PlayOutcome outcome;
-  std::function<void(const PlayOutcome&)> done;
+  std::function<void(PlayOutcome&)> done;
 };
 
 PulseConnection::PulseConnection() = default;
@@ -408,6 +410,7 @@ void PulseConnection::FillPlayback() {
                          nullptr, 0, pa::SEEK_RELATIVE) < 0) {
     return;  // the state callback reports the failure
   }
+  p->outcome.marks.Add(p->position, MonotonicNowNs());
   p->position += frames;
   if (p->position == p->frames) {
     p->active = false;
@@ -434,7 +437,7 @@ void PulseConnection::OnPlaybackState(pa::stream* s, void* self) {
     p->failed = true;
     if (p->active) {
       p->active = false;
-      PlayOutcome o = p->outcome;
+      PlayOutcome& o = p->outcome;  // no copy: the binding moves it out
       o.ok = false;
       o.error = p->owner->StreamError(ErrorCode::DEVICE_LOST, "the PulseAudio playback stream was lost",
                                       "the sink was removed or the server stopped; reopen the device");
@@ -502,13 +505,13 @@ bool PulseConnection::OpenPlayback(const std::string& sink, uint32_t rate, uint3
   return true;
 }
 
-bool PulseConnection::Play(std::vector<float>&& samples, std::function<void(const PlayOutcome&)> done, Error* err) {
+bool PulseConnection::Play(std::vector<float>&& samples, std::function<void(PlayOutcome&)> done, Error* err) {
   if (!playback_) {
     *err = MakeError(ErrorCode::INVALID_ARGUMENT, "no playback stream is open", "call openPlayback() first");
     return false;
   }
   std::vector<float> old;  // freed after the lock is released
-  std::function<void(const PlayOutcome&)> old_done;
+  std::function<void(PlayOutcome&)> old_done;
   {
     Locked lock(api_, loop_);
     Playback* p = playback_.get();
@@ -526,6 +529,7 @@ bool PulseConnection::Play(std::vector<float>&& samples, std::function<void(cons
     p->frames = p->samples.size() / (p->frame_bytes / 4);
     p->position = 0;
     p->outcome = PlayOutcome();
+    p->outcome.marks.Reserve(p->frames, kMinWriteBlockFrames);
     p->done = std::move(done);
     p->active = p->frames > 0;
     if (!p->active) {
@@ -550,7 +554,7 @@ void PulseConnection::ClosePlayback() {
     api_->stream_disconnect(p->stream);
     api_->stream_unref(p->stream);
     if (p->active && p->done) {
-      PlayOutcome o = p->outcome;
+      PlayOutcome& o = p->outcome;  // no copy: the binding moves it out
       o.ok = false;
       o.error = MakeError(ErrorCode::INTERRUPTED, "the playback stream was closed during play()");
       o.frames_written = p->position;

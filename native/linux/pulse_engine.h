@@ -11,6 +11,7 @@
 
 #include "common/capture_queue.h"
 #include "common/errors.h"
+#include "common/write_marks.h"
 #include "linux/pulse_api.h"
 
 namespace loopcheck {
@@ -49,6 +50,7 @@ struct PlayOutcome {
   int64_t write_time_ns = 0;  // monotonic clock, when frame 0 was handed to pa_stream_write
   uint64_t frames_written = 0;
   uint32_t underruns = 0;     // underflows while the signal still had data to write
+  WriteMarks marks;           // one per pa_stream_write of the signal (reserved by Play())
 };
 
 class PulseConnection {
@@ -75,7 +77,7 @@ class PulseConnection {
                     Error* err);
   // Starts playing interleaved float32 (moved in: preallocated before any callback sees it). `done` runs on the
   // mainloop thread when the last frame was written, or when the stream failed. DEVICE_BUSY while one plays.
-  bool Play(std::vector<float>&& samples, std::function<void(const PlayOutcome&)> done, Error* err);
+  bool Play(std::vector<float>&& samples, std::function<void(PlayOutcome&)> done, Error* err);
   void ClosePlayback();
 
   // Hot-plug (pulse_watch.cc): snapshots sinks, sources and the defaults, then subscribes to SINK | SOURCE |

@@ -183,7 +183,7 @@ export class NativeRenderStream<Options, Info extends NativeStreamInfoBase> impl
     const interleaved = frameCount(signal) === 0 ? new Float32Array(0) : interleave(planar);
     try {
       const r = await this.session.play(interleaved);
-      return { writeTime: r.writeTimeMs, framesWritten: r.framesWritten, underruns: r.underruns };
+      return { writeTime: r.writeTimeMs, framesWritten: r.framesWritten, underruns: r.underruns, writeMarks: r.writeMarks };
     } catch (e) {
       throw toLoopcheckError(e);
     }

@@ -85,6 +85,12 @@ export interface PlayResult {
   framesWritten: number;
   /** Render underruns counted while the signal still had data. */
   underruns: number;
+  /**
+   * One [frame, timeMs] pair per render write (frame = the signal frame that started the block, time on the
+   * backend clock right after the write returned), in frame order: per-frame write→delivery latency
+   * (src/harness/latency.ts). Absent where the backend writes just in time (virtual).
+   */
+  writeMarks?: Float64Array;
 }
 
 export interface RenderStream {

@@ -5,8 +5,10 @@
  * the latency criterion.
  *
  * Conventions:
- * - latencyMs* are write → delivery latencies (design.md) of the latency-suite repeats only; p99 and median are
- *   type-7 percentiles (dsp/stats.ts) over those N values (with N = 1 both equal that value).
+ * - latencyMs* are per-frame write → delivery latencies (design.md, src/harness/latency.ts) of the latency-suite
+ *   repeats only: latencyMsMedian = median of the repeats' per-frame medians; latencyMsP99 = the worst repeat's
+ *   per-frame p99; latencyMsMax = the largest per-frame value of any repeat. Percentiles are type 7
+ *   (dsp/stats.ts).
  * - captureBufferMsP99 = p99 over every chunk of the run of (delivery − device time of the chunk's first frame).
  * - cpuPercent = process CPU time (user + system, all threads of this process: JS, native pump threads and any
  *   `--load` workers) during the capture phase ÷ wall time of that phase × 100. 100 = one core busy. The
@@ -137,10 +139,12 @@ export function parseModes(text: string, backend: string): ShareMode[] {
 
 /** Reduces one run's report (latency suite + dropouts suite) to a bench row. */
 export function benchRowFromReport(report: Report, bufferMs: number, mode: ShareMode, cpuPercent: number | null, latencySuiteName: string, dropoutSuiteName: string): BenchRow {
-  const latencies = report.cases
-    .filter((c) => c.suite === latencySuiteName)
-    .map((c) => c.metrics.latencyMs)
-    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const latencyCases = report.cases.filter((c) => c.suite === latencySuiteName);
+  const finite = (pick: (m: Report['cases'][number]['metrics']) => number | null | undefined): number[] =>
+    latencyCases.map((c) => pick(c.metrics)).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const latencies = finite((m) => m.latencyMs);
+  const p99s = finite((m) => m.latencyMsP99 ?? m.latencyMs);
+  const maxes = finite((m) => m.latencyMsMax ?? m.latencyMs);
   const dropouts = report.cases.filter((c) => c.suite === dropoutSuiteName).reduce((n, c) => n + (c.metrics.dropoutCount ?? c.metrics.dropouts?.length ?? 0), 0);
   const errors = report.cases.flatMap((c) => c.failures.filter((f) => f.criterion === 'signalFound' || f.criterion === 'error').map((f) => `${c.name}: ${f.message}`));
   if (report.error) errors.push(report.error);
@@ -149,8 +153,8 @@ export function benchRowFromReport(report: Report, bufferMs: number, mode: Share
     mode,
     grantedBufferMs: report.format.bufferMs,
     latencyMsMedian: percentile(latencies, 50),
-    latencyMsP99: percentile(latencies, 99),
-    latencyMsMax: latencies.length ? Math.max(...latencies) : null,
+    latencyMsP99: p99s.length ? Math.max(...p99s) : null,
+    latencyMsMax: maxes.length ? Math.max(...maxes) : null,
     captureBufferMsP99: report.summary.captureBufferMsP99,
     serverLatencyMsP99: report.summary.serverLatencyMsP99 ?? null,
     dropouts,

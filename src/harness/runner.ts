@@ -6,16 +6,18 @@
  */
 import os from 'node:os';
 import type { Audio } from '../audio.js';
+import { frameCount } from '../audio.js';
 import { analyze } from '../analysis/index.js';
 import type { AnalysisResult } from '../analysis/types.js';
 import { getBackend } from '../backends/index.js';
 import type { CaptureChunk, LoopbackSession, PlayResult, Recording } from '../backends/types.js';
 import { percentile } from '../dsp/stats.js';
 import { isLoopcheckError, LoopcheckError } from '../errors.js';
-import { RecordingBuilder, frameDeliveryTime } from '../recording.js';
+import { RecordingBuilder } from '../recording.js';
 import type { Report, ReportSummary } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { judgeCase, judgeSummary } from './judge.js';
+import { frameLatency } from './latency.js';
 import type { CaseMetrics, CasePlots, CaseResult, Criteria, MetricName, SuiteDefinition } from './types.js';
 import { DEFAULT_CRITERIA } from './types.js';
 
@@ -184,9 +186,22 @@ function analyzeCase(c: CapturedCase, criteria: Criteria): CaseResult {
   const m = new Set(suite.metrics);
   const latencyFrames = analysis.latency?.samples ?? null;
   if (m.has('latency')) {
-    // write→delivery (design.md): when the aligned stimulus frame 0 reached JS minus when it was written.
-    const delivered = latencyFrames === null ? null : frameDeliveryTime(recording.deliveries, latencyFrames, recording.audio.sampleRate);
-    metrics.latencyMs = delivered === null ? null : delivered - play.writeTime;
+    // write→delivery (design.md) of every stimulus frame on a 1 ms grid, up to the first dropout.
+    const firstDropout = analysis.dropouts[0];
+    const lat = latencyFrames === null ? null : frameLatency({
+      deliveries: recording.deliveries,
+      sampleRate: recording.audio.sampleRate,
+      alignedFrame: latencyFrames,
+      driftPpm: analysis.driftPpm,
+      stimulusFrames: frameCount(stimulus),
+      firstDropoutFrame: firstDropout ? firstDropout.atSeconds * recording.audio.sampleRate : null,
+      writeTime: play.writeTime,
+      writeMarks: play.writeMarks,
+    });
+    metrics.latencyMs = lat?.medianMs ?? null;
+    metrics.latencyMsP99 = lat?.p99Ms ?? null;
+    metrics.latencyMsMax = lat?.maxMs ?? null;
+    metrics.latencyMsFirstFrame = lat?.firstFrameMs ?? null;
     metrics.latencySamples = latencyFrames;
     metrics.latencyConfidence = analysis.latency?.confidence ?? null;
   }

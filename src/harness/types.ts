@@ -41,7 +41,13 @@ export interface SuiteDefinition {
 
 /** Metrics of one case (one repeat of one suite), all optional as suites measure different things. */
 export interface CaseMetrics {
+  /** Write→delivery latency, median over the stimulus's frames (src/harness/latency.ts), ms. */
   latencyMs?: number | null;
+  /** p99 and max over the stimulus's frames, ms. */
+  latencyMsP99?: number | null;
+  latencyMsMax?: number | null;
+  /** Frame 0 alone: a stimulus's first frame into an idle stream (the sink's next tick), ms. */
+  latencyMsFirstFrame?: number | null;
   latencySamples?: number | null;
   latencyConfidence?: number | null;
   dropouts?: Dropout[];
