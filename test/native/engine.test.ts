@@ -12,6 +12,11 @@ import { requireCommand } from '../support/require.js';
 
 const root = packageRoot();
 const buildDir = path.join(root, 'build', 'native-tests');
+// Multi-config generators (Visual Studio on Windows) put executables under <config>/ and add .exe.
+const exe = (name: string): string => {
+  const candidates = [path.join(buildDir, name), path.join(buildDir, 'Debug', `${name}.exe`), path.join(buildDir, `${name}.exe`)];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+};
 const haveCmake = requireCommand('cmake', 'apt-get install -y cmake g++');
 
 function run(cmd: string, args: string[]): { status: number | null; out: string } {
@@ -23,19 +28,19 @@ describe.skipIf(!haveCmake)('native engine (C++ unit tests)', () => {
   it('builds loopcheck_native_tests with cmake', () => {
     const configure = run('cmake', ['-S', root, '-B', buildDir, '-DLOOPCHECK_BUILD_TESTS=ON', '-DCMAKE_BUILD_TYPE=Debug']);
     expect(configure.status, configure.out).toBe(0);
-    const build = run('cmake', ['--build', buildDir]);
+    const build = run('cmake', ['--build', buildDir, '--config', 'Debug']);
     expect(build.status, build.out).toBe(0);
   });
 
   it('ring wrap-around, overrun counting and chunk assembly pass', () => {
-    const r = run(path.join(buildDir, 'loopcheck_native_tests'), []);
+    const r = run(exe('loopcheck_native_tests'), []);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toMatch(/\d+ checks, 0 failures/);
   });
 
   it.skipIf(!existsSync('/usr/include/pulse/pulseaudio.h'))('hand-declared libpulse layouts match libpulse-dev headers', () => {
     // The check is compile-time (static_assert); a mismatch fails the build step above.
-    const r = run(path.join(buildDir, 'loopcheck_pulse_layout_check'), []);
+    const r = run(exe('loopcheck_pulse_layout_check'), []);
     expect(r.status, r.out).toBe(0);
   });
 });
