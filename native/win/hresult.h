@@ -13,6 +13,7 @@ constexpr uint32_t kAudclntEUnsupportedFormat = 0x88890008u;
 constexpr uint32_t kAudclntEDeviceInUse = 0x8889000Au;
 constexpr uint32_t kAudclntEExclusiveModeNotAllowed = 0x8889000Eu;
 constexpr uint32_t kAudclntEServiceNotRunning = 0x88890010u;
+constexpr uint32_t kAudclntEBufferSizeNotAligned = 0x88890019u;
 constexpr uint32_t kENotFound = 0x80070490u;  // HRESULT_FROM_WIN32(ERROR_NOT_FOUND)
 
 // "AUDCLNT_E_DEVICE_INVALIDATED (0x88890004)"; "unrecognised HRESULT" for others (the code is in osCode).

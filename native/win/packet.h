@@ -65,6 +65,19 @@ int64_t PacketDeviceTimeNs(const CapturePacket& p, int64_t now_ns, uint64_t qpc_
 // Converts one sample of `enc` at `src` to float in [-1, 1): PCM is scaled by 2^-(bits-1).
 float DecodeSample(const uint8_t* src, SampleEncoding enc);
 
+// The inverse, for render streams whose format is not float (exclusive mode): PCM = round(x · 2^(bits-1)),
+// clamped to the integer range (so +1.0 becomes the largest positive value). Returns the bytes written.
+unsigned EncodeSample(float x, SampleEncoding enc, uint8_t* dst);
+
+// Interleaved float frames → `format` (block_align bytes per frame, samples packed at the front of each frame).
+void EncodeFrames(const float* src, size_t frames, const PacketFormat& format, uint8_t* dst);
+
+// Bytes one sample of `enc` takes (2, 3 or 4).
+unsigned BytesPerSample(SampleEncoding enc);
+
+// "f32", "s16", "s24", "s32".
+const char* EncodingName(SampleEncoding enc);
+
 class PacketConverter {
  public:
   // max_frames: the largest packet expected (the client's buffer size); scratch is allocated here, never later.
@@ -72,6 +85,11 @@ class PacketConverter {
 
   // Audio thread: converts and pushes one packet. Never allocates. Returns the ChunkFlag bits given to the block.
   uint32_t Push(const CapturePacket& p, CaptureQueue& queue, int64_t now_ns, uint64_t qpc_now_100ns);
+
+  // The stream was re-opened (new endpoint, positions restart): forget the expected device position, advance
+  // the ring's stream position by `lost_frames` (the time nothing was captured) and flag the next block as a
+  // discontinuity. Audio thread; never allocates.
+  void Restart(CaptureQueue& queue, uint64_t lost_frames);
 
   const PacketStats& stats() const { return stats_; }
   const PacketFormat& format() const { return format_; }

@@ -4,8 +4,11 @@
 // osCode (the HRESULT); capture chunks arrive through the StreamPump's bounded ThreadSafeFunction.
 #include <napi.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "common/backend.h"
@@ -55,16 +58,42 @@ Napi::Object StreamInfoToJs(Napi::Env env, const WasapiStreamInfo& info) {
   o.Set("periodMs", Napi::Number::New(env, info.period_ms));
   o.Set("eventDriven", Napi::Boolean::New(env, info.event_driven));
   o.Set("converted", Napi::Boolean::New(env, info.converted));
+  o.Set("exclusive", Napi::Boolean::New(env, info.exclusive));
+  o.Set("minPeriod", Napi::Boolean::New(env, info.min_period));
+  o.Set("mode", info.mode);
+  o.Set("sampleFormat", info.sample_format);
   return o;
 }
 
-// Parses { device?, sampleRate, channels, bufferMs, polling? }; throws INVALID_ARGUMENT when out of range.
+// Parses { device?, sampleRate, channels, bufferMs, polling?, exclusive?, minPeriod?, and for capture: mode?
+// ('loopback' | 'capture' | 'process'), processId?, reopen? }; throws INVALID_ARGUMENT when out of range.
 bool ParseStreamOptions(Napi::Env env, const Napi::Object& opts, WasapiStreamOptions* o) {
   o->device = OptString(opts, "device");
   o->sample_rate = OptUint(opts, "sampleRate", 48000);
   o->channels = OptUint(opts, "channels", 2);
   o->buffer_ms = OptDouble(opts, "bufferMs", 20);
   o->polling = OptBool(opts, "polling");
+  o->exclusive = OptBool(opts, "exclusive");
+  o->min_period = OptBool(opts, "minPeriod");
+  o->reopen = OptBool(opts, "reopen");
+  o->process_id = OptUint(opts, "processId", 0);
+  const std::string mode = OptString(opts, "mode");
+  if (mode == "capture") o->mode = WasapiCaptureMode::kEndpoint;
+  else if (mode == "process") o->mode = WasapiCaptureMode::kProcess;
+  else if (mode.empty() || mode == "loopback") o->mode = WasapiCaptureMode::kLoopback;
+  else {
+    ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "unknown capture mode", "mode is 'loopback', 'capture' or 'process'"));
+    return false;
+  }
+  if (o->mode == WasapiCaptureMode::kProcess && o->process_id == 0) {
+    ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "process loopback needs a processId", "pass processId (a PID)"));
+    return false;
+  }
+  if (o->exclusive && o->min_period) {
+    ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "exclusive and minPeriod exclude each other",
+                              "minPeriod is a shared-mode setting; pick one"));
+    return false;
+  }
   if (o->sample_rate < 8000 || o->sample_rate > 384000 || o->channels < 1 || o->channels > 32 ||
       !(o->buffer_ms > 0 && o->buffer_ms <= 2000)) {
     ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "stream format out of range",
@@ -231,8 +260,8 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
     Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(
         env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "loopcheck-wasapi-play", 2, 1, ctx,
         [](Napi::Env, PlayContext* c) { delete c; });
-    auto done = [tsfn, ctx](const WasapiPlayOutcome& o) mutable {
-      auto* result = new WasapiPlayOutcome(o);
+    auto done = [tsfn, ctx](WasapiPlayOutcome& o) mutable {
+      auto* result = new WasapiPlayOutcome(std::move(o));  // moves the reserved marks, no copy
       napi_status st = tsfn.NonBlockingCall(result, [ctx](Napi::Env env, Napi::Function, WasapiPlayOutcome* r) {
         std::unique_ptr<WasapiPlayOutcome> owned(r);
         if (env == nullptr) return;
@@ -244,6 +273,7 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
         out.Set("writeTimeMs", Napi::Number::New(env, static_cast<double>(r->write_time_ns) / 1e6));
         out.Set("framesWritten", Napi::Number::New(env, static_cast<double>(r->frames_written)));
         out.Set("underruns", Napi::Number::New(env, r->underruns));
+        SetWriteMarks(env, out, r->marks);
         ctx->deferred.Resolve(out);
       });
       if (st != napi_ok) delete result;
@@ -281,6 +311,7 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
     o.Set("renderFrames", num(s.render_frames));
     o.Set("renderEmptyPolls", num(s.render_empty_polls));
     o.Set("wakeups", num(s.wakeups));
+    o.Set("reopens", num(s.reopens));
     return o;
   }
 
@@ -295,8 +326,115 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
   bool hook_added_ = false;
 };
 
+// ---- hot-plug ----
+
+constexpr size_t kWatchQueue = 256;  // bounded TSFN queue of device events; beyond it events are counted as missed
+
+struct WatchItem {
+  WasapiDeviceEvent event;
+  uint64_t missed = 0;  // events dropped (full queue) before this one
+};
+
+void CallWatchJs(Napi::Env env, Napi::Function fn, WatchItem* item) {
+  std::unique_ptr<WatchItem> owned(item);
+  if (env == nullptr || fn.IsEmpty()) return;
+  const WasapiDeviceEvent& e = item->event;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", e.type);
+  o.Set("kind", e.kind);
+  o.Set("id", e.id);
+  if (!e.name.empty()) o.Set("name", e.name);
+  o.Set("timeMs", Napi::Number::New(env, static_cast<double>(e.time_ns) / 1e6));
+  if (item->missed > 0) o.Set("missed", Napi::Number::New(env, static_cast<double>(item->missed)));
+  fn.Call({o, env.Null()});
+  if (env.IsExceptionPending()) env.GetAndClearPendingException();
+}
+
+// new WasapiDeviceWatch({}, onEvent(event | null, error | null)): its own device thread with an
+// IMMNotificationClient registered; events (added / removed / default-changed) until close(). While open it keeps
+// the event loop alive (like fs.watch). The COM callbacks only queue; the device thread calls the TSFN.
+class WasapiDeviceWatch : public Napi::ObjectWrap<WasapiDeviceWatch> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "WasapiDeviceWatch", {InstanceMethod<&WasapiDeviceWatch::Close>("close")});
+  }
+
+  explicit WasapiDeviceWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<WasapiDeviceWatch>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[1].IsFunction()) {
+      ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "new WasapiDeviceWatch(options, onEvent) needs a function"));
+      return;
+    }
+    Error err;
+    if (!engine_.Start(&err)) {
+      ThrowError(env, err);
+      return;
+    }
+    auto* alive = new std::shared_ptr<std::atomic<bool>>(tsfn_alive_);
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "loopcheck-wasapi-watch", kWatchQueue, 1, alive,
+                                          [](Napi::Env, std::shared_ptr<std::atomic<bool>>* a) {
+                                            (*a)->store(false);
+                                            delete a;
+                                          });
+    Napi::ThreadSafeFunction tsfn = tsfn_;
+    std::shared_ptr<std::atomic<uint64_t>> missed = missed_;
+    auto on_event = [tsfn, missed](WasapiDeviceEvent&& e) mutable {
+      auto* item = new WatchItem();
+      item->event = std::move(e);
+      item->missed = missed->exchange(0);
+      if (tsfn.NonBlockingCall(item, CallWatchJs) != napi_ok) {
+        missed->fetch_add(item->missed + 1);
+        delete item;
+      }
+    };
+    if (!engine_.Watch(on_event, &err)) {
+      Shutdown();
+      ThrowError(env, err);
+      return;
+    }
+    env_ = env;
+    napi_add_env_cleanup_hook(env, &WasapiDeviceWatch::OnEnvCleanup, this);
+    hook_added_ = true;
+  }
+
+  ~WasapiDeviceWatch() override {
+    if (hook_added_) napi_remove_env_cleanup_hook(env_, &WasapiDeviceWatch::OnEnvCleanup, this);
+    Shutdown();
+  }
+
+ private:
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<WasapiDeviceWatch*>(arg);
+    self->hook_added_ = false;
+    self->Shutdown();
+  }
+
+  // Joins the device thread (it unregisters the notification client: no event after), then lets the TSFN go.
+  void Shutdown() {
+    engine_.Close();
+    if (!released_ && tsfn_ && tsfn_alive_->load()) tsfn_.Release();
+    released_ = true;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  WasapiEngine engine_;
+  Napi::ThreadSafeFunction tsfn_;
+  std::shared_ptr<std::atomic<bool>> tsfn_alive_ = std::make_shared<std::atomic<bool>>(true);
+  std::shared_ptr<std::atomic<uint64_t>> missed_ = std::make_shared<std::atomic<uint64_t>>(0);
+  bool released_ = false;
+  napi_env env_ = nullptr;
+  bool hook_added_ = false;
+};
+
 }  // namespace
 
-void RegisterBackendExports(Napi::Env env, Napi::Object exports) { exports.Set("WasapiSession", WasapiSession::Define(env)); }
+void RegisterBackendExports(Napi::Env env, Napi::Object exports) {
+  exports.Set("WasapiSession", WasapiSession::Define(env));
+  exports.Set("WasapiDeviceWatch", WasapiDeviceWatch::Define(env));
+}
 
 }  // namespace loopcheck

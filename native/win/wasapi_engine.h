@@ -4,6 +4,11 @@
 // packets when nothing renders. Streams are event-driven (EVENTCALLBACK) with a polling fallback: the device
 // thread also wakes every half period, and polls only when Initialize refused the event mode or when asked.
 // The device thread never allocates while streaming, never calls JS, and takes the command lock only briefly.
+// Capture modes: loopback of a render endpoint (default), plain capture of a capture endpoint (microphone), or
+// process loopback (one process tree, Windows 10 2004+, ActivateAudioInterfaceAsync). Render and endpoint capture
+// may run in exclusive mode or on IAudioClient3's smallest shared period; loopback never (the engine refuses).
+// A device watch (Watch) registers an IMMNotificationClient; its callbacks only queue notes, which the device
+// thread turns into events (endpoint_events.h) and hands to `on_event` (a ThreadSafeFunction in the binding).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -13,6 +18,7 @@
 
 #include "common/capture_queue.h"
 #include "common/errors.h"
+#include "common/write_marks.h"
 #include "win/packet.h"
 
 namespace loopcheck {
@@ -27,12 +33,19 @@ struct WasapiDevice {
   uint32_t channels = 0;
 };
 
+enum class WasapiCaptureMode { kLoopback, kEndpoint, kProcess };
+
 struct WasapiStreamOptions {
-  std::string device;    // endpoint id; empty: the default render endpoint
+  std::string device;    // endpoint id; empty: the default endpoint (render; capture for kEndpoint)
   uint32_t sample_rate = 48000;
   uint32_t channels = 2;
   double buffer_ms = 20;
   bool polling = false;  // force the polling fallback
+  WasapiCaptureMode mode = WasapiCaptureMode::kLoopback;  // capture streams only
+  bool exclusive = false;   // AUDCLNT_SHAREMODE_EXCLUSIVE (render / endpoint capture only)
+  bool min_period = false;  // IAudioClient3::InitializeSharedAudioStream at the engine's minimum period (same)
+  uint32_t process_id = 0;  // kProcess: the target process (its whole tree is captured)
+  bool reopen = false;      // capture: on AUDCLNT_E_DEVICE_INVALIDATED re-open on the new default endpoint
 };
 
 struct WasapiStreamInfo {
@@ -44,6 +57,19 @@ struct WasapiStreamInfo {
   double period_ms = 0;   // IAudioClient::GetDevicePeriod (shared default)
   bool event_driven = false;
   bool converted = false; // AUTOCONVERTPCM was needed (the format differs from the mix format)
+  bool exclusive = false;
+  bool min_period = false;
+  std::string mode;       // "render" | "loopback" | "capture" | "process"
+  std::string sample_format;  // what the client delivers / takes: "f32", "s16", "s24", "s32"
+};
+
+// One hot-plug event (devices --watch): type added | removed | default-changed, kind render | capture.
+struct WasapiDeviceEvent {
+  std::string type;
+  std::string kind;
+  std::string id;
+  std::string name;
+  int64_t time_ns = 0;  // monotonic clock, when the notification callback ran
 };
 
 struct WasapiStats {
@@ -51,6 +77,7 @@ struct WasapiStats {
   uint64_t render_frames = 0;        // frames handed to the render client (signal + silence)
   uint64_t render_empty_polls = 0;   // padding 0 found while a signal was playing (a likely underrun)
   uint64_t wakeups = 0;
+  uint64_t reopens = 0;              // captures re-opened on a new default endpoint (--reopen)
 };
 
 struct WasapiPlayOutcome {
@@ -59,6 +86,7 @@ struct WasapiPlayOutcome {
   int64_t write_time_ns = 0;  // monotonic clock, right after the ReleaseBuffer that handed over frame 0
   uint64_t frames_written = 0;
   uint32_t underruns = 0;     // render queue found empty while the signal still had data
+  WriteMarks marks;           // one per ReleaseBuffer that carried signal frames (reserved by Play())
 };
 
 class WasapiEngine {
@@ -79,9 +107,11 @@ class WasapiEngine {
   void CloseCapture();
   bool OpenPlayback(const WasapiStreamOptions& o, WasapiStreamInfo* info, Error* err);
   // Plays interleaved float32 (moved in). `done` runs on the device thread. DEVICE_BUSY while one plays.
-  bool Play(std::vector<float>&& samples, std::function<void(const WasapiPlayOutcome&)> done, Error* err);
+  bool Play(std::vector<float>&& samples, std::function<void(WasapiPlayOutcome&)> done, Error* err);
   void ClosePlayback();
   WasapiStats Stats();
+  // Registers an IMMNotificationClient (on the device thread); `on_event` runs on the device thread.
+  bool Watch(std::function<void(WasapiDeviceEvent&&)> on_event, Error* err);
   // Stops every stream and joins the device thread. Idempotent.
   void Close();
 

@@ -197,9 +197,44 @@ export class NativeRenderStream<Options, Info extends NativeStreamInfoBase> impl
 }
 
 /**
+ * A render stream opened on its first play(): for sessions whose capture does not listen to the render device
+ * (a microphone, one process's audio), so that recording alone never touches the speakers. Until then its format
+ * is the one asked for.
+ */
+export class LazyNativeRenderStream<Options, Info extends NativeStreamInfoBase> implements RenderStream {
+  private stream: NativeRenderStream<Options, Info> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly session: NativeStreamSession<Options, Info>,
+    private readonly options: Options,
+    private readonly asked: StreamFormat & { bufferMs: number },
+  ) {}
+
+  get format(): StreamFormat {
+    return this.stream?.format ?? { sampleRate: this.asked.sampleRate, channels: this.asked.channels, sampleFormat: this.asked.sampleFormat };
+  }
+
+  get bufferMs(): number {
+    return this.stream?.bufferMs ?? this.asked.bufferMs;
+  }
+
+  async play(signal: Audio): Promise<PlayResult> {
+    if (this.closed) throw new LoopcheckError('INVALID_ARGUMENT', 'play() on a closed render stream', { hint: 'open a new session' });
+    this.stream ??= new NativeRenderStream(this.session, this.options);
+    return this.stream.play(signal);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stream?.close();
+  }
+}
+
+/**
  * Opens capture first and waits for its first data, then the render stream (both the PulseAudio and the Wine
  * recipes: an idle device is slow to deliver its first data), and returns the session. On failure the caller
- * still owns (and closes) the native session.
+ * still owns (and closes) the native session. `lazyRender`: the render stream opens on its first play().
  */
 export async function openNativeLoopback<Options, Info extends NativeStreamInfoBase>(args: {
   backend: BackendName;
@@ -209,6 +244,7 @@ export async function openNativeLoopback<Options, Info extends NativeStreamInfoB
   captureOptions: Options;
   renderOptions: Options;
   firstData: FirstDataPolicy;
+  lazyRender?: boolean;
 }): Promise<LoopbackSession> {
   const { session } = args;
   const capture = new NativeCaptureStream(session, args.captureOptions, args.firstData);
@@ -218,7 +254,9 @@ export async function openNativeLoopback<Options, Info extends NativeStreamInfoB
     await capture.stop().catch(() => undefined);
     throw e;
   }
-  const render = new NativeRenderStream(session, args.renderOptions);
+  const render: RenderStream = args.lazyRender
+    ? new LazyNativeRenderStream(session, args.renderOptions, { ...capture.format, bufferMs: capture.bufferMs })
+    : new NativeRenderStream(session, args.renderOptions);
   let closed = false;
   return {
     backend: args.backend,

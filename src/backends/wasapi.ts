@@ -7,16 +7,34 @@
  * Clock: every time here is ms on the addon's monotonic clock (`nativeNowMs()`); the addon maps the packets'
  * QPC positions onto it (deviceTime = now − (QPC now − QPC position of the packet's first frame)).
  * The streams themselves are shared with pulse (src/backends/native-stream.ts).
+ *
+ * Beyond loopback (`--device` of a render endpoint, default): plain capture of a capture endpoint (`--device` of a
+ * microphone), process loopback of one process tree (`process`, Windows 10 2004+), exclusive mode (`exclusive`)
+ * and IAudioClient3 minimum periods (`minPeriod`) for render/capture endpoints — never for loopback —, and
+ * `reopen`: a capture whose endpoint goes away (AUDCLNT_E_DEVICE_INVALIDATED) continues on the new default
+ * endpoint, its next chunk flagged as a discontinuity, instead of ending with DEVICE_LOST.
  */
 import { LoopcheckError } from '../errors.js';
-import { callNative, native, toLoopcheckError, type NativeBinding, type NativeChunkCallback, type NativePlayResult } from '../native.js';
+import {
+  callNative,
+  native,
+  toLoopcheckError,
+  type NativeBinding,
+  type NativeChunkCallback,
+  type NativeDeviceEventCallback,
+  type NativePlayResult,
+} from '../native.js';
 import { openNativeLoopback } from './native-stream.js';
-import type { Backend, DeviceInfo, LoopbackSession, OpenOptions } from './types.js';
+import type { Backend, DeviceEvent, DeviceInfo, DeviceWatch, LoopbackSession, OpenOptions } from './types.js';
 
 /** First loopback packet: 12–30 ms after Start under Wine with a live render stream; allow 3 s like pulse. */
 export const FIRST_DATA_TIMEOUT_MS = 3000;
-/** 100 ms: shorter render queues underrun under CPU load and split a burst (wine-wasapi.md pitfall 4). */
-const DEFAULT_BUFFER_MS = 100;
+/**
+ * 50 ms render queue. Latency is per frame (every frame waits behind the queue), so 100 ms would put verify at
+ * the 100 ms criterion (101 ms median measured under Wine); 20 ms underran under CPU load (wine-wasapi.md
+ * pitfall 4). Bit-exact tests that must survive load ask for 100 ms themselves.
+ */
+const DEFAULT_BUFFER_MS = 50;
 
 /** IMMDevice::GetState values. */
 export const WASAPI_DEVICE_STATE = { active: 1, disabled: 2, notPresent: 4, unplugged: 8 } as const;
@@ -48,6 +66,12 @@ export interface NativeWasapiStreamInfo {
   eventDriven: boolean;
   /** AUTOCONVERTPCM was needed: the format differs from the mix format (not bit-exact). */
   converted: boolean;
+  exclusive: boolean;
+  /** IAudioClient3::InitializeSharedAudioStream at the engine's minimum period. */
+  minPeriod: boolean;
+  mode: 'render' | 'loopback' | 'capture' | 'process';
+  /** What the client delivers or takes before conversion: f32, s16, s24, s32. */
+  sampleFormat: string;
 }
 
 /** Packet counters (native/win/packet.h PacketStats) and render counters. */
@@ -64,6 +88,8 @@ export interface NativeWasapiStats {
   renderFrames: number;
   renderEmptyPolls: number;
   wakeups: number;
+  /** Captures re-opened on a new default endpoint (reopen). */
+  reopens: number;
 }
 
 export interface NativeWasapiStreamOptions {
@@ -72,6 +98,12 @@ export interface NativeWasapiStreamOptions {
   channels: number;
   bufferMs: number;
   polling?: boolean;
+  exclusive?: boolean;
+  minPeriod?: boolean;
+  /** Capture only: loopback of a render endpoint (default), plain capture of a capture endpoint, one process tree. */
+  mode?: 'loopback' | 'capture' | 'process';
+  processId?: number;
+  reopen?: boolean;
 }
 
 /** native/win/wasapi_binding.cc: one device thread (COM MTA), at most one loopback capture and one render stream. */
@@ -88,7 +120,26 @@ export interface NativeWasapiSession {
   close(): void;
 }
 
-type WasapiBinding = NativeBinding & { WasapiSession?: new (options?: { timeoutMs?: number }) => NativeWasapiSession };
+/** native/win/wasapi_binding.cc: its own device thread with an IMMNotificationClient registered. */
+export interface NativeWasapiDeviceWatch {
+  /** Unregisters and joins the device thread; no callback runs afterwards. Idempotent. */
+  close(): void;
+}
+
+type WasapiBinding = NativeBinding & {
+  WasapiSession?: new (options?: { timeoutMs?: number }) => NativeWasapiSession;
+  WasapiDeviceWatch?: new (options: object, onEvent: NativeDeviceEventCallback) => NativeWasapiDeviceWatch;
+};
+
+/** OpenOptions plus what only WASAPI has (the CLI's --min-period, --process, --reopen). */
+export interface WasapiOpenOptions extends OpenOptions {
+  /** Shared mode at IAudioClient3's minimum period (render/capture endpoints only). */
+  minPeriod?: boolean | undefined;
+  /** Process loopback: capture this process and its children (Windows 10 2004+). */
+  process?: number | undefined;
+  /** On AUDCLNT_E_DEVICE_INVALIDATED, continue on the new default endpoint instead of DEVICE_LOST. */
+  reopen?: boolean | undefined;
+}
 
 function binding(): WasapiBinding {
   const b = native() as WasapiBinding;
@@ -118,39 +169,84 @@ export async function listWasapiDevices(): Promise<DeviceInfo[]> {
   }
 }
 
-export async function openWasapiLoopback(options: OpenOptions): Promise<LoopbackSession> {
-  if (options.exclusive) {
-    throw new LoopcheckError('FORMAT_UNSUPPORTED', 'loopback capture is shared mode only', { hint: 'drop --exclusive for --backend wasapi' });
+/** The flags that cannot apply to a loopback (its capture is the shared mix of a render endpoint). */
+function rejectLoopbackFlags(options: WasapiOpenOptions, what: string): void {
+  const flag = options.exclusive ? '--exclusive' : options.minPeriod ? '--min-period' : undefined;
+  if (!flag) return;
+  throw new LoopcheckError(
+    'FORMAT_UNSUPPORTED',
+    `${what} is shared mode only: ${flag} applies to render and capture endpoints, never to loopback`,
+    { hint: `drop ${flag}, or pass --device with the id of a capture endpoint (loopcheck devices --backend wasapi)` },
+  );
+}
+
+/**
+ * Opens a session: loopback of a render endpoint (default), plain capture of a capture endpoint (`device` names
+ * one), or process loopback (`process`). Capture-endpoint and process sessions render to the default render
+ * endpoint, opened on the first play().
+ */
+export async function openWasapiLoopback(options: WasapiOpenOptions): Promise<LoopbackSession> {
+  if (options.process !== undefined) {
+    rejectLoopbackFlags(options, 'process loopback');
+    if (options.device !== undefined) {
+      throw new LoopcheckError('INVALID_ARGUMENT', '--process and --device exclude each other', {
+        hint: 'process loopback captures one process tree whatever endpoint it plays to: drop --device',
+      });
+    }
+    if (options.reopen) {
+      throw new LoopcheckError('INVALID_ARGUMENT', '--reopen does not apply to process loopback (its virtual endpoint never goes away)', { hint: 'drop --reopen' });
+    }
   }
   const b = binding();
   const session = openSession();
   try {
-    const renders = callNative(() => session.listDevices()).filter((d) => d.kind === 'render' && d.state === WASAPI_DEVICE_STATE.active);
-    const endpoint = options.device === undefined ? renders.find((d) => d.isDefault) : renders.find((d) => d.id === options.device || d.name === options.device);
+    const active = callNative(() => session.listDevices()).filter((d) => d.state === WASAPI_DEVICE_STATE.active);
+    const renders = active.filter((d) => d.kind === 'render');
+    const defaultRender = renders.find((d) => d.isDefault);
+    const named = options.device === undefined ? undefined : active.find((d) => d.id === options.device || d.name === options.device);
+    const endpoint = options.process !== undefined ? defaultRender : options.device === undefined ? defaultRender : named;
     if (!endpoint) {
       throw new LoopcheckError(
         'DEVICE_NOT_FOUND',
-        options.device === undefined ? 'there is no active default render endpoint' : `no active render endpoint "${options.device}"`,
-        { hint: `render endpoints: ${renders.map((d) => `${d.name} (${d.id})`).join(', ') || '(none)'}` },
+        options.device === undefined ? 'there is no active default render endpoint' : `no active endpoint "${options.device}"`,
+        { hint: `endpoints: ${active.map((d) => `${d.kind} ${d.name} (${d.id})`).join(', ') || '(none)'}` },
       );
     }
+    const mode = options.process !== undefined ? 'process' : endpoint.kind === 'capture' ? 'capture' : 'loopback';
+    if (mode === 'loopback') rejectLoopbackFlags(options, 'loopback capture');
+    const modeFlags = { ...(options.exclusive ? { exclusive: true } : {}), ...(options.minPeriod ? { minPeriod: true } : {}) };
+    // Exclusive / minimum-period streams take the endpoint's own format by default (no conversion there).
+    const nativeFormat = mode === 'capture' && (options.exclusive || options.minPeriod);
     const format: NativeWasapiStreamOptions = {
-      device: endpoint.id,
       sampleRate: options.sampleRate ?? (endpoint.sampleRate || 48000),
-      channels: options.channels ?? 2,
+      channels: options.channels ?? (nativeFormat && endpoint.channels ? endpoint.channels : 2),
       bufferMs: options.bufferMs ?? DEFAULT_BUFFER_MS,
     };
+    const captureOptions: NativeWasapiStreamOptions = {
+      ...format,
+      bufferMs: Math.min(format.bufferMs, 20),
+      mode,
+      ...(mode === 'loopback' ? { device: endpoint.id } : {}),
+      ...(mode === 'capture' ? { device: endpoint.id, ...modeFlags } : {}),
+      ...(mode === 'process' ? { processId: options.process } : {}),
+      ...(options.reopen ? { reopen: true } : {}),
+    };
+    // Loopback: render on the captured endpoint. Otherwise: the default render endpoint (the engine's default),
+    // in the session's share mode.
+    const renderOptions: NativeWasapiStreamOptions = mode === 'loopback' ? { ...format, device: endpoint.id } : { ...format, ...modeFlags };
+    const source = mode === 'process' ? `process ${options.process}` : `"${endpoint.name}"`;
     // Capture first and wait for its first packet, then open the render stream (wine-wasapi.md pitfall 3).
     return await openNativeLoopback({
       backend: 'wasapi',
       binding: b,
       session,
-      device: { id: endpoint.id, name: endpoint.name },
-      captureOptions: { ...format, bufferMs: Math.min(format.bufferMs, 20) },
-      renderOptions: format,
+      device: mode === 'process' ? { id: `process:${options.process}`, name: `process ${options.process} (and its children)` } : { id: endpoint.id, name: endpoint.name },
+      captureOptions,
+      renderOptions,
+      lazyRender: mode !== 'loopback',
       firstData: {
         timeoutMs: FIRST_DATA_TIMEOUT_MS,
-        message: (ms) => `no loopback packets from "${endpoint.name}" within ${ms} ms`,
+        message: (ms) => `no ${mode === 'loopback' ? 'loopback packets' : 'capture packets'} from ${source} within ${ms} ms`,
         hint: 'check that the endpoint is active (loopcheck devices); under Wine, that PulseAudio is reachable',
       },
     });
@@ -160,7 +256,43 @@ export async function openWasapiLoopback(options: OpenOptions): Promise<Loopback
   }
 }
 
-/** The `wasapi` backend: Windows (or Wine ≥ 9.12), shared-mode loopback on a render endpoint. No hot-plug yet. */
+/**
+ * Hot-plug through IMMNotificationClient: endpoints added / removed (a state change to or from ACTIVE counts) and
+ * default-changed (console role). Events carry `time` on the addon's monotonic clock (ms). Under Wine only
+ * default changes arrive (its endpoint list is frozen per process).
+ */
+export function watchWasapiDevices(onEvent: (event: DeviceEvent) => void, _onError?: (error: Error) => void): DeviceWatch {
+  const b = binding();
+  if (!b.WasapiDeviceWatch) {
+    throw new LoopcheckError('BACKEND_UNAVAILABLE', 'this loopcheck addon cannot watch WASAPI devices', { hint: 'rebuild the addon (npm run build:win)' });
+  }
+  const Watch = b.WasapiDeviceWatch;
+  let closed = false;
+  // COM notifications do not fail once registered: unlike pulse there is no connection to lose (no onError).
+  const watch = callNative(
+    () =>
+      new Watch({}, (event) => {
+        if (closed || !event) return;
+        onEvent({
+          type: event.type,
+          kind: event.kind,
+          id: event.id,
+          ...(event.name === undefined ? {} : { name: event.name }),
+          time: event.timeMs,
+          ...(event.missed === undefined ? {} : { missed: event.missed }),
+        });
+      }),
+  );
+  return {
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      watch.close();
+    },
+  };
+}
+
+/** The `wasapi` backend: Windows (or Wine ≥ 9.12). */
 export function createWasapiBackend(): Backend {
-  return { name: 'wasapi', simulated: false, listDevices: listWasapiDevices, openLoopback: openWasapiLoopback };
+  return { name: 'wasapi', simulated: false, listDevices: listWasapiDevices, openLoopback: openWasapiLoopback, watchDevices: watchWasapiDevices };
 }

@@ -49,6 +49,57 @@ export function numberOption(command: string, name: string, value: string | unde
   return v;
 }
 
+/** Flags only the wasapi backend has (design.md): exclusive mode, IAudioClient3 periods, process loopback, reopen. */
+export const WASAPI_OPTIONS = {
+  exclusive: { type: 'boolean', default: false },
+  'min-period': { type: 'boolean', default: false },
+  process: { type: 'string' },
+  reopen: { type: 'boolean', default: false },
+} as const satisfies OptionSpec;
+
+export const WASAPI_HELP: [string, string][] = [
+  ['--exclusive', 'exclusive mode (wasapi: render/capture endpoints, never loopback)'],
+  ['--min-period', "IAudioClient3's smallest shared period (wasapi: render/capture endpoints, never loopback)"],
+  ['--process PID', 'capture what process PID and its children play (wasapi process loopback, Windows 10 2004+)'],
+  ['--reopen', 'when the endpoint goes away, continue on the new default one (wasapi; the chunk is marked)'],
+];
+
+export interface WasapiFlags {
+  exclusive: boolean;
+  minPeriod: boolean;
+  process: number | undefined;
+  reopen: boolean;
+}
+
+/** Reads the WASAPI_OPTIONS values; --process must be a PID (a whole number ≥ 1). */
+export function wasapiFlags(command: string, values: { exclusive?: boolean; 'min-period'?: boolean; process?: string; reopen?: boolean }): WasapiFlags {
+  return {
+    exclusive: values.exclusive === true,
+    minPeriod: values['min-period'] === true,
+    process: numberOption(command, 'process', values.process, { min: 1, max: 0xffffffff, integer: true }),
+    reopen: values.reopen === true,
+  };
+}
+
+/** The WASAPI-only flags given, as the user typed them. */
+export function givenWasapiFlags(f: WasapiFlags): string[] {
+  return [f.exclusive && '--exclusive', f.minPeriod && '--min-period', f.process !== undefined && '--process', f.reopen && '--reopen'].filter(
+    (x): x is string => typeof x === 'string',
+  );
+}
+
+/**
+ * WASAPI-only flags on another backend: INVALID_ARGUMENT (exit 2) naming the flag and the backend, never ignored.
+ * `backend` is the resolved backend (auto already decided).
+ */
+export function requireWasapiFor(command: string, backend: string, flags: string[]): void {
+  if (flags.length === 0 || backend === 'wasapi') return;
+  const what = backend === 'virtual' ? 'the virtual device (SIMULATED)' : backend === 'pulse' ? 'PulseAudio' : `the ${backend} backend`;
+  throw new LoopcheckError('INVALID_ARGUMENT', `${command}: ${flags.join(', ')} ${flags.length === 1 ? 'needs' : 'need'} --backend wasapi; ${what} has no such mode`, {
+    hint: `drop ${flags.join(' ')}, or run on Windows with --backend wasapi`,
+  });
+}
+
 /** Usage text printed by --help and after usage errors. */
 export interface CommandHelp {
   usage: string;

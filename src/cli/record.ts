@@ -4,18 +4,21 @@
  * a killed process leaves a valid file; to stdout (`-`): raw little-endian PCM, converted on the fly.
  * Ctrl-C / SIGTERM stop cleanly (file finalised, exit 130 / 143); a lost device keeps what was captured.
  */
-import { openCapture } from '../capture.js';
+import { Capture, openCapture } from '../capture.js';
+import { getBackend } from '../backends/index.js';
+import { openWasapiLoopback } from '../backends/wasapi.js';
 import { LoopcheckError } from '../errors.js';
 import { encodePcm, WavStreamWriter } from '../wav.js';
 import type { CommandIo } from './io.js';
-import { formatHelp, numberOption, parse } from './options.js';
+import { formatHelp, givenWasapiFlags, numberOption, parse, requireWasapiFor, WASAPI_HELP, WASAPI_OPTIONS, wasapiFlags } from './options.js';
 import { downmix } from './pcm.js';
 import { Resampler } from '../dsp/resample.js';
 
 const HELP = formatHelp({
   usage: 'loopcheck record [--seconds N] [--format f32|s16] [--rate HZ] [--channels N] OUT.wav | -',
   summary:
-    'Records what the render device plays (loopback). OUT.wav gets a WAV that stays valid even if the\n' +
+    'Records what the render device plays (loopback) — or, on wasapi, the capture endpoint --device names\n' +
+    '(a microphone) or one process tree (--process PID). OUT.wav gets a WAV that stays valid even if the\n' +
     'process is killed; `-` streams raw little-endian PCM to stdout. Ctrl-C stops cleanly (exit 130).',
   options: [
     ['--seconds N', 'stop after N seconds (default: until Ctrl-C)'],
@@ -23,6 +26,7 @@ const HELP = formatHelp({
     ['--rate HZ', "output rate (default: the device's); band-limited conversion, flat to 0.875 × Nyquist"],
     ['--channels N', "1 = mono (average of the device's channels), or the device's count (default)"],
     ['--buffer-ms N', 'requested device buffer, ms'],
+    ...WASAPI_HELP,
   ],
 });
 
@@ -36,6 +40,7 @@ export async function record(argv: string[], io: CommandIo): Promise<number> {
     rate: { type: 'string' },
     channels: { type: 'string' },
     'buffer-ms': { type: 'string' },
+    ...WASAPI_OPTIONS,
   }, true);
   if (values.help) {
     io.stdout.write(HELP);
@@ -56,8 +61,19 @@ export async function record(argv: string[], io: CommandIo): Promise<number> {
   const channelsWanted = numberOption('record', 'channels', values.channels, { min: 1, max: 64, integer: true });
   const bufferMs = numberOption('record', 'buffer-ms', values['buffer-ms'], { min: 1, max: 2000 });
   const backend = values.backend ?? 'auto';
+  const flags = wasapiFlags('record', values);
+  const wasapiOnly = givenWasapiFlags(flags);
 
-  const capture = await openCapture({ backend, device: values.device, bufferMs, realtime: true });
+  let capture: Capture;
+  if (wasapiOnly.length > 0) {
+    // Flags only WASAPI has: resolve the backend first (auto decides), refuse them elsewhere (exit 2).
+    requireWasapiFor('record', (await getBackend(backend)).name, wasapiOnly);
+    capture = new Capture(
+      await openWasapiLoopback({ device: values.device, bufferMs, exclusive: flags.exclusive, minPeriod: flags.minPeriod, process: flags.process, reopen: flags.reopen }),
+    );
+  } else {
+    capture = await openCapture({ backend, device: values.device, bufferMs, realtime: true });
+  }
   const deviceRate = capture.format.sampleRate;
   const deviceChannels = capture.format.channels;
   const outRate = rate ?? deviceRate;
@@ -107,8 +123,14 @@ export async function record(argv: string[], io: CommandIo): Promise<number> {
     void capture.stop();
   });
   let failure: unknown = null;
+  let chunks = 0;
   try {
     for await (const chunk of capture) {
+      // --reopen: the endpoint went away and the capture continued on the new default one (the audio in between
+      // is missing from the file; the chunk says so).
+      if (flags.reopen && chunks++ > 0 && chunk.flags.discontinuity) {
+        io.stderr.write(`loopcheck: discontinuity at ${(frames / deviceRate).toFixed(3)} s (device lost and re-opened, or data lost)\n`);
+      }
       const take = Math.min(chunk.frames, limitFrames - frames);
       if (take <= 0) break;
       let samples = chunk.samples.subarray(0, take * chunk.channels);

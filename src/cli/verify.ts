@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { BUILTIN_SUITES } from '../../suites/index.js';
+import { getBackend } from '../backends/index.js';
 import { parseImpairments } from '../backends/impairments.js';
 import { LoopcheckError } from '../errors.js';
 import { loadCriteria } from '../harness/criteria.js';
@@ -16,7 +17,7 @@ import { REPORTERS, writeReports } from '../report/index.js';
 import { appendStepSummary } from '../report/markdown.js';
 import { createProgress, shouldShowProgress } from '../report/progress.js';
 import { listenForInterrupt, type CommandIo } from './io.js';
-import { formatHelp, numberOption, parse } from './options.js';
+import { formatHelp, numberOption, parse, requireWasapiFor } from './options.js';
 
 const HELP = formatHelp({
   usage: 'loopcheck verify [--suite NAME…] [--criteria FILE] [--buffer-ms N] [--impair k=v,…] [--out DIR]',
@@ -29,7 +30,7 @@ const HELP = formatHelp({
     ['--suite NAME', `run only this suite (repeatable): ${BUILTIN_SUITES.map((s) => s.name).join(', ')}`],
     ['--criteria FILE', 'JSON criteria, e.g. {"maxLatencyMs": 50, "maxDropouts": 0}'],
     ['--buffer-ms N', 'requested device buffer, ms'],
-    ['--exclusive', 'exclusive mode (WASAPI render/capture endpoints only)'],
+    ['--exclusive', 'exclusive mode (wasapi with --device ID of a capture endpoint: never for loopback)'],
     ['--impair k=v,…', 'virtual device impairments: latencyMs, jitterMs, dropouts, dropoutMs, zeroFills, clicks, noiseDb, gainDb, driftPpm, seed'],
     ['--duration S', 'length of the dropouts stimulus, seconds (default 10)'],
     ['--realtime', 'run the virtual device in real time'],
@@ -66,6 +67,9 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
       hint: 'drop --impair, or use --backend virtual',
     });
   }
+  // --exclusive exists on wasapi only (and there not for loopback, which openLoopback refuses with
+  // FORMAT_UNSUPPORTED): refuse it elsewhere (exit 2) instead of silently measuring shared mode.
+  if (values.exclusive) requireWasapiFor('verify', (await getBackend(backendName)).name, ['--exclusive']);
   const outDir = path.resolve(values.out!);
   // Human text goes to stdout unless --json claims it for the report.
   const say = (line: string): void => void (values.json ? io.stderr : io.stdout).write(`${line}\n`);

@@ -9,6 +9,7 @@
 
 #include "common/capture_queue.h"
 #include "common/ring_buffer.h"
+#include "win/endpoint_events.h"
 #include "win/hresult.h"
 #include "win/packet.h"
 
@@ -322,6 +323,136 @@ void TestHresultNames() {
   CHECK(loopcheck::HresultError(0x12345678u, "x").code == loopcheck::ErrorCode::INTERNAL);
   CHECK(std::strcmp(loopcheck::HresultName(0x12345678u), "unrecognised HRESULT") == 0);
 }
+void TestEncodeSamples() {
+  // PCM16: 0.5 → 16384, -1 → -32768, +1 clamps to 32767, tiny values round half away from zero.
+  using loopcheck::EncodeSample;
+  uint8_t b[4];
+  int16_t v16;
+  EncodeSample(0.5f, SampleEncoding::kPcm16, b);
+  std::memcpy(&v16, b, 2);
+  CHECK_EQ(v16, 16384);
+  EncodeSample(-1.0f, SampleEncoding::kPcm16, b);
+  std::memcpy(&v16, b, 2);
+  CHECK_EQ(v16, -32768);
+  EncodeSample(1.0f, SampleEncoding::kPcm16, b);
+  std::memcpy(&v16, b, 2);
+  CHECK_EQ(v16, 32767);
+  EncodeSample(2.0f, SampleEncoding::kPcm16, b);  // out of range: clamped, no wrap
+  std::memcpy(&v16, b, 2);
+  CHECK_EQ(v16, 32767);
+  EncodeSample(-1.5f / 32768.0f, SampleEncoding::kPcm16, b);
+  std::memcpy(&v16, b, 2);
+  CHECK_EQ(v16, -2);
+  // PCM24 packed and PCM32: encode → decode returns the same value for values on the grid.
+  const float grid[] = {0.0f, 0.5f, -0.25f, -1.0f, 1024.0f / 8388608.0f};
+  for (float x : grid) {
+    CHECK_EQ(EncodeSample(x, SampleEncoding::kPcm24, b), 3u);
+    CHECK(loopcheck::DecodeSample(b, SampleEncoding::kPcm24) == x);
+    CHECK_EQ(EncodeSample(x, SampleEncoding::kPcm32, b), 4u);
+    CHECK(loopcheck::DecodeSample(b, SampleEncoding::kPcm32) == x);
+  }
+  // Frames: stereo PCM16 in a 4-byte block; float32 is copied bit for bit.
+  PacketFormat f16;
+  f16.encoding = SampleEncoding::kPcm16;
+  f16.block_align = 4;
+  const float in[4] = {0.5f, -0.5f, 0.25f, 0.0f};
+  int16_t out[4] = {1, 1, 1, 1};
+  loopcheck::EncodeFrames(in, 2, f16, reinterpret_cast<uint8_t*>(out));
+  CHECK(out[0] == 16384 && out[1] == -16384 && out[2] == 8192 && out[3] == 0);
+  PacketFormat ff;
+  float fout[4];
+  loopcheck::EncodeFrames(in, 2, ff, reinterpret_cast<uint8_t*>(fout));
+  CHECK(std::memcmp(in, fout, sizeof in) == 0);
+  CHECK(std::strcmp(loopcheck::EncodingName(SampleEncoding::kPcm24), "s24") == 0);
+}
+
+void TestPacketRestartAfterReopen() {
+  // A re-opened stream starts again at device position 0: no overlap counted, the ring position advances by
+  // the lost time and the first chunk after it is a discontinuity.
+  CaptureQueue q(2, 48000, 4096);
+  PacketFormat pf;
+  PacketConverter conv(pf, 512);
+  float data[2 * 480] = {};
+  CapturePacket p;
+  p.data = reinterpret_cast<const uint8_t*>(data);
+  p.frames = 480;
+  p.device_position = 96000;
+  conv.Push(p, q, 0, 0);
+  conv.Restart(q, 4800);  // 100 ms without capture
+  p.device_position = 0;
+  conv.Push(p, q, 0, 0);
+  CHECK_EQ(conv.stats().overlaps, 0u);
+  CHECK_EQ(conv.stats().gaps, 0u);
+  Chunk c;
+  CHECK(q.PopChunk(c, 1, 480, false));
+  CHECK_EQ(c.frame_position, 0u);
+  CHECK(q.PopChunk(c, 1, 480, false));
+  CHECK_EQ(c.frame_position, 480u + 4800u);
+  CHECK(c.flags & loopcheck::kChunkDiscontinuity);
+}
+
+void TestEndpointTracker() {
+  using loopcheck::EndpointEvent;
+  using loopcheck::EndpointLookup;
+  using loopcheck::EndpointNote;
+  loopcheck::EndpointTracker t;
+  t.Seed("spk", EndpointLookup{"render", "Speakers", 1});
+  t.Seed("off", EndpointLookup{"render", "Disabled", 2});  // not active: not present
+  CHECK_EQ(t.size(), 1u);
+  EndpointEvent e;
+  EndpointNote n;
+  // Unplugging is a state change away from ACTIVE: "removed" with the name we knew.
+  n.type = EndpointNote::Type::kStateChanged;
+  n.id = "spk";
+  n.state = 8;  // DEVICE_STATE_UNPLUGGED
+  CHECK(t.Apply(n, EndpointLookup{"render", "Speakers", 8}, &e));
+  CHECK(e.type == "removed" && e.kind == "render" && e.name == "Speakers" && e.id == "spk");
+  CHECK(!t.Apply(n, EndpointLookup{"render", "Speakers", 8}, &e));  // already gone: nothing new
+  // Plugged back: "added".
+  n.state = 1;
+  CHECK(t.Apply(n, EndpointLookup{"render", "Speakers", 1}, &e));
+  CHECK(e.type == "added");
+  // OnDeviceAdded of an endpoint that is not active yet says nothing; OnDeviceRemoved of an unknown one neither.
+  n.type = EndpointNote::Type::kAdded;
+  n.id = "usb";
+  CHECK(!t.Apply(n, EndpointLookup{"capture", "USB Mic", 4}, &e));
+  CHECK(t.Apply(n, EndpointLookup{"capture", "USB Mic", 1}, &e));
+  CHECK(e.type == "added" && e.kind == "capture");
+  n.type = EndpointNote::Type::kRemoved;
+  n.id = "never-seen";
+  CHECK(!t.Apply(n, EndpointLookup{}, &e));
+  n.id = "usb";
+  CHECK(t.Apply(n, EndpointLookup{}, &e));  // gone: the lookup finds nothing, the known name is reported
+  CHECK(e.type == "removed" && e.name == "USB Mic");
+  // Default changes: one callback per role; only eConsole is reported, with the flow's kind.
+  n.type = EndpointNote::Type::kDefaultChanged;
+  n.id = "spk";
+  n.flow = 0;
+  n.role = 1;  // eMultimedia
+  CHECK(!t.Apply(n, EndpointLookup{"render", "Speakers", 1}, &e));
+  n.role = 0;
+  CHECK(t.Apply(n, EndpointLookup{"render", "Speakers", 1}, &e));
+  CHECK(e.type == "default-changed" && e.kind == "render" && e.name == "Speakers");
+  n.flow = 1;
+  n.id = "";
+  CHECK(t.Apply(n, EndpointLookup{}, &e));  // no default capture endpoint any more
+  CHECK(e.kind == "capture" && e.id.empty());
+  n.flow = 2;  // eAll is never a default's flow
+  CHECK(!t.Apply(n, EndpointLookup{}, &e));
+}
+
+void TestExclusiveHresultNames() {
+  // The two errors Wine gives for exclusive mode, and the realignment code (audioclient.h values).
+  loopcheck::Error e = loopcheck::HresultError(0x8889000Au, "x");
+  CHECK(e.code == loopcheck::ErrorCode::DEVICE_BUSY);
+  CHECK(std::strcmp(e.detail, "AUDCLNT_E_DEVICE_IN_USE (0x8889000A)") == 0);
+  e = loopcheck::HresultError(0x8889000Eu, "x");
+  CHECK(e.code == loopcheck::ErrorCode::FORMAT_UNSUPPORTED);
+  CHECK(std::strcmp(e.detail, "AUDCLNT_E_EXCLUSIVE_MODE_NOT_ALLOWED (0x8889000E)") == 0);
+  CHECK(std::strcmp(loopcheck::HresultName(loopcheck::kAudclntEBufferSizeNotAligned), "AUDCLNT_E_BUFFER_SIZE_NOT_ALIGNED (0x88890019)") == 0);
+  CHECK(std::strcmp(loopcheck::HresultName(0x88890017u), "AUDCLNT_E_CPUUSAGE_EXCEEDED (0x88890017)") == 0);
+  CHECK(std::strcmp(loopcheck::HresultName(0x80070002u), "HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND) (0x80070002)") == 0);
+}
 }  // namespace
 
 int main() {
@@ -338,6 +469,10 @@ int main() {
   TestPacketFlagsAndGapsCounted();
   TestPacketPcmDecoding();
   TestHresultNames();
+  TestEncodeSamples();
+  TestPacketRestartAfterReopen();
+  TestEndpointTracker();
+  TestExclusiveHresultNames();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }
