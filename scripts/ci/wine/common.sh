@@ -48,8 +48,11 @@ umount_all() {
 }
 
 # The clean environment for commands in the chroot (host variables such as NODE_EXTRA_CA_CERTS leak otherwise).
+# LOOPCHECK_WINE_NICE (default 0; run.sh uses -10): Wine's AvSetMmThreadCharacteristics is a stub, so the audio
+# threads get no MMCSS boost; a raised priority for wineserver and node.exe stands in for it, so other load on a
+# 2-core machine does not starve Wine's render thread into underflows.
 chroot_env() {
-  chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
+  nice -n "${LOOPCHECK_WINE_NICE:-0}" chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
     WINEPREFIX=/root/wp WINEDEBUG="${WINEDEBUG:--all}" WINEDLLOVERRIDES="mscoree,mshtml=" NO_COLOR=1 \
     XDG_RUNTIME_DIR=/run/xdg PULSE_SERVER="$PULSE_SERVER_IN" "$@"
 }

@@ -17,6 +17,9 @@ mkdir -p "$ROOT/run/xdg" && chmod 0700 "$ROOT/run/xdg"
 LOOPCHECK_PULSE_DIR="$PULSE_DIR_HOST" LOOPCHECK_PULSE_RESAMPLE=trivial LOOPCHECK_PULSE_MONITOR_READER=1 \
   sh "$PROJECT/scripts/ci/pulse.sh" start 2>/dev/null ||
   { wlog "PulseAudio for Wine did not start (see $PULSE_DIR_HOST/pulseaudio.log): endpoints would be 'not present'"; exit 2; }
+# Audio priority for wineserver and node.exe (see chroot_env in common.sh).
+LOOPCHECK_WINE_NICE="${LOOPCHECK_WINE_NICE:--10}"
+export LOOPCHECK_WINE_NICE
 # A persistent wineserver: each wine start then takes ~0.2 s instead of ~1.5 s.
 chroot_env wineserver -p >/dev/null 2>&1 || true
 
