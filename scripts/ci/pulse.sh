@@ -50,7 +50,7 @@ start_reader() {
   # exec: the background job IS parec (its pid in the pid file), and it does not inherit the lock (fd 9).
   (exec 9>&- >/dev/null 2>&1 </dev/null
     exec env -u DBUS_SESSION_BUS_ADDRESS PULSE_SERVER="$SERVER" HOME="$DIR/home" XDG_RUNTIME_DIR="$DIR/runtime" \
-      parec --latency-msec=5 -d loop.monitor) &
+      parec --latency-msec="${LOOPCHECK_PULSE_MONITOR_LATENCY_MS:-5}" -d loop.monitor) &
   echo $! >"$READER_PIDFILE"
 }
 
