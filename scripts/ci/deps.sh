@@ -4,7 +4,7 @@
 # benchmark and reader cross-check, PulseAudio + headers for the real-audio tests, cmake/g++ for the addon).
 # Idempotent: installs only what is missing. Needs root (CI runs as root).
 set -euo pipefail
-want=(sox python3-scipy pulseaudio pulseaudio-utils libpulse-dev cmake g++ make chromium)
+want=(sox python3-scipy pulseaudio pulseaudio-utils libpulse-dev cmake g++ make chromium valgrind)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
