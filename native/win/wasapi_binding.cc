@@ -4,16 +4,12 @@
 // osCode (the HRESULT); capture chunks arrive through the StreamPump's bounded ThreadSafeFunction.
 #include <napi.h>
 
-#include <atomic>
-#include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include "common/backend.h"
-#include "common/binding.h"
-#include "common/stream_pump.h"
+#include "common/js_glue.h"
 #include "win/wasapi_engine.h"
 
 namespace loopcheck {
@@ -26,27 +22,6 @@ BackendInfo GetNativeBackendInfo() {
 }
 
 namespace {
-
-constexpr double kRingSeconds = 2.0;  // capture ring between the device thread and the pump
-
-void ThrowError(Napi::Env env, const Error& e) { MakeJsError(env, e).ThrowAsJavaScriptException(); }
-
-uint32_t OptUint(const Napi::Object& o, const char* key, uint32_t fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
-}
-double OptDouble(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-std::string OptString(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
-}
-bool OptBool(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
-}
 
 Napi::Object StreamInfoToJs(Napi::Env env, const WasapiStreamInfo& info) {
   Napi::Object o = Napi::Object::New(env);
@@ -75,6 +50,7 @@ bool ParseStreamOptions(Napi::Env env, const Napi::Object& opts, WasapiStreamOpt
   o->polling = OptBool(opts, "polling");
   o->exclusive = OptBool(opts, "exclusive");
   o->min_period = OptBool(opts, "minPeriod");
+  o->period_ms = OptDouble(opts, "periodMs", 0);
   o->reopen = OptBool(opts, "reopen");
   o->process_id = OptUint(opts, "processId", 0);
   const std::string mode = OptString(opts, "mode");
@@ -89,24 +65,18 @@ bool ParseStreamOptions(Napi::Env env, const Napi::Object& opts, WasapiStreamOpt
     ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "process loopback needs a processId", "pass processId (a PID)"));
     return false;
   }
+  if (!(o->period_ms >= 0 && o->period_ms <= 1000) || (o->period_ms > 0 && (o->exclusive || o->min_period))) {
+    ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "periodMs must be in [0, 1000] and excludes exclusive and minPeriod",
+                              "pick one of periodMs, minPeriod, exclusive"));
+    return false;
+  }
   if (o->exclusive && o->min_period) {
     ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "exclusive and minPeriod exclude each other",
                               "minPeriod is a shared-mode setting; pick one"));
     return false;
   }
-  if (o->sample_rate < 8000 || o->sample_rate > 384000 || o->channels < 1 || o->channels > 32 ||
-      !(o->buffer_ms > 0 && o->buffer_ms <= 2000)) {
-    ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "stream format out of range",
-                              "use sampleRate 8000-384000, channels 1-32, bufferMs in (0, 2000]"));
-    return false;
-  }
-  return true;
+  return CheckStreamFormat(env, o->sample_rate, o->channels, o->buffer_ms, "stream format out of range");
 }
-
-struct PlayContext {
-  Napi::Promise::Deferred deferred;
-  explicit PlayContext(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
-};
 
 class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
  public:
@@ -133,30 +103,19 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
       ThrowError(env, err);
       return;
     }
-    env_ = env;
-    napi_add_env_cleanup_hook(env, &WasapiSession::OnEnvCleanup, this);
-    hook_added_ = true;
+    // Process exit with open streams: stop the device thread, force the pump out and join it (bounded).
+    cleanup_.Add(env, [](void* self) { static_cast<WasapiSession*>(self)->Shutdown(true); }, this);
   }
 
   ~WasapiSession() override {
-    if (hook_added_) napi_remove_env_cleanup_hook(env_, &WasapiSession::OnEnvCleanup, this);
+    cleanup_.Remove();
     Shutdown(false);
   }
 
  private:
-  static void OnEnvCleanup(void* arg) {
-    auto* self = static_cast<WasapiSession*>(arg);
-    self->hook_added_ = false;
-    self->Shutdown(true);
-  }
-
   void Shutdown(bool join_pump) {
     engine_.Close();
-    if (pump_) {
-      if (join_pump) pump_->StopNowAndJoin();
-      else pump_->RequestStop();
-      pump_.reset();
-    }
+    ReleasePump(&pump_, join_pump);
   }
 
   Napi::Value ListDevices(const Napi::CallbackInfo& info) {
@@ -190,53 +149,31 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
   // Loopback on the render endpoint `device` (default render endpoint when omitted).
   Napi::Value OpenCapture(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-      ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "openCapture(options, onChunk) needs an options object and a function"));
-      return env.Undefined();
-    }
-    if (pump_) {
-      ThrowError(env, MakeError(ErrorCode::DEVICE_BUSY, "a capture stream is already open on this session", "stop it first"));
-      return env.Undefined();
-    }
+    if (!CheckOpenCaptureArgs(info, pump_ != nullptr)) return env.Undefined();
     WasapiStreamOptions o;
     if (!ParseStreamOptions(env, info[0].As<Napi::Object>(), &o)) return env.Undefined();
-    auto queue = std::make_shared<CaptureQueue>(o.channels, o.sample_rate, static_cast<size_t>(kRingSeconds * o.sample_rate));
-    PumpOptions po;
-    po.min_frames = o.sample_rate / 100;  // 10 ms
-    po.max_frames = o.sample_rate / 50;   // 20 ms
-    po.poll_ms = 10;
-    po.max_queue = 64;
-    std::shared_ptr<StreamPump> pump = StreamPump::Create(env, info[1].As<Napi::Function>(), queue, po);
-    std::weak_ptr<StreamPump> weak = pump;
+    CapturePump cp(env, info[1].As<Napi::Function>(), o.channels, o.sample_rate);
     WasapiStreamInfo si;
     Error err;
-    if (!engine_.OpenCapture(o, queue,
-                             [weak](const Error& e) {
-                               if (auto p = weak.lock()) p->SetError(e);
-                             },
-                             &si, &err)) {
-      pump->StopNowAndJoin();
+    if (!engine_.OpenCapture(o, cp.queue, cp.OnError(), &si, &err)) {
+      cp.pump->StopNowAndJoin();
       ThrowError(env, err);
       return env.Undefined();
     }
-    pump_ = pump;
+    pump_ = cp.pump;
     return StreamInfoToJs(env, si);
   }
 
   Napi::Value StopCapture(const Napi::CallbackInfo& info) {
     engine_.CloseCapture();
-    if (pump_) {
-      pump_->RequestStop();
-      pump_.reset();
-    }
+    ReleasePump(&pump_, false);
     return info.Env().Undefined();
   }
 
   Napi::Value OpenPlayback(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Napi::Object opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
     WasapiStreamOptions o;
-    if (!ParseStreamOptions(env, opts, &o)) return env.Undefined();
+    if (!ParseStreamOptions(env, OptionsArg(info), &o)) return env.Undefined();
     WasapiStreamInfo si;
     Error err;
     if (!engine_.OpenPlayback(o, &si, &err)) {
@@ -246,46 +183,9 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
     return StreamInfoToJs(env, si);
   }
 
-  // play(interleaved Float32Array) -> Promise<{ writeTimeMs, framesWritten, underruns }>
+  // play(interleaved Float32Array) -> Promise<{ writeTimeMs, framesWritten, underruns, writeMarks, … }>
   Napi::Value Play(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "play() needs an interleaved Float32Array"));
-      return env.Undefined();
-    }
-    Napi::Float32Array arr = info[0].As<Napi::Float32Array>();
-    std::vector<float> samples(arr.Data(), arr.Data() + arr.ElementLength());  // copied on the JS thread
-    auto* ctx = new PlayContext(env);
-    Napi::Promise promise = ctx->deferred.Promise();
-    Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(
-        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "loopcheck-wasapi-play", 2, 1, ctx,
-        [](Napi::Env, PlayContext* c) { delete c; });
-    auto done = [tsfn, ctx](WasapiPlayOutcome& o) mutable {
-      auto* result = new WasapiPlayOutcome(std::move(o));  // moves the reserved marks, no copy
-      napi_status st = tsfn.NonBlockingCall(result, [ctx](Napi::Env env, Napi::Function, WasapiPlayOutcome* r) {
-        std::unique_ptr<WasapiPlayOutcome> owned(r);
-        if (env == nullptr) return;
-        if (!r->ok) {
-          ctx->deferred.Reject(MakeJsError(env, r->error).Value());
-          return;
-        }
-        Napi::Object out = Napi::Object::New(env);
-        out.Set("writeTimeMs", Napi::Number::New(env, static_cast<double>(r->write_time_ns) / 1e6));
-        out.Set("framesWritten", Napi::Number::New(env, static_cast<double>(r->frames_written)));
-        out.Set("underruns", Napi::Number::New(env, r->underruns));
-        SetWriteMarks(env, out, r->marks);
-        ctx->deferred.Resolve(out);
-      });
-      if (st != napi_ok) delete result;
-      tsfn.Release();
-    };
-    Error err;
-    if (!engine_.Play(std::move(samples), done, &err)) {
-      tsfn.Release();
-      ThrowError(env, err);
-      return env.Undefined();
-    }
-    return promise;
+    return PlayPromise(info, "loopcheck-wasapi-play", engine_, &WasapiEngine::Play);
   }
 
   Napi::Value ClosePlayback(const Napi::CallbackInfo& info) {
@@ -322,33 +222,10 @@ class WasapiSession : public Napi::ObjectWrap<WasapiSession> {
 
   WasapiEngine engine_;
   std::shared_ptr<StreamPump> pump_;
-  napi_env env_ = nullptr;
-  bool hook_added_ = false;
+  EnvCleanupHook cleanup_;
 };
 
 // ---- hot-plug ----
-
-constexpr size_t kWatchQueue = 256;  // bounded TSFN queue of device events; beyond it events are counted as missed
-
-struct WatchItem {
-  WasapiDeviceEvent event;
-  uint64_t missed = 0;  // events dropped (full queue) before this one
-};
-
-void CallWatchJs(Napi::Env env, Napi::Function fn, WatchItem* item) {
-  std::unique_ptr<WatchItem> owned(item);
-  if (env == nullptr || fn.IsEmpty()) return;
-  const WasapiDeviceEvent& e = item->event;
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("type", e.type);
-  o.Set("kind", e.kind);
-  o.Set("id", e.id);
-  if (!e.name.empty()) o.Set("name", e.name);
-  o.Set("timeMs", Napi::Number::New(env, static_cast<double>(e.time_ns) / 1e6));
-  if (item->missed > 0) o.Set("missed", Napi::Number::New(env, static_cast<double>(item->missed)));
-  fn.Call({o, env.Null()});
-  if (env.IsExceptionPending()) env.GetAndClearPendingException();
-}
 
 // new WasapiDeviceWatch({}, onEvent(event | null, error | null)): its own device thread with an
 // IMMNotificationClient registered; events (added / removed / default-changed) until close(). While open it keeps
@@ -361,59 +238,31 @@ class WasapiDeviceWatch : public Napi::ObjectWrap<WasapiDeviceWatch> {
 
   explicit WasapiDeviceWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<WasapiDeviceWatch>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[1].IsFunction()) {
-      ThrowError(env, MakeError(ErrorCode::INVALID_ARGUMENT, "new WasapiDeviceWatch(options, onEvent) needs a function"));
-      return;
-    }
+    if (!CheckWatchArgs(info, "new WasapiDeviceWatch(options, onEvent) needs a function")) return;
     Error err;
     if (!engine_.Start(&err)) {
       ThrowError(env, err);
       return;
     }
-    auto* alive = new std::shared_ptr<std::atomic<bool>>(tsfn_alive_);
-    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "loopcheck-wasapi-watch", kWatchQueue, 1, alive,
-                                          [](Napi::Env, std::shared_ptr<std::atomic<bool>>* a) {
-                                            (*a)->store(false);
-                                            delete a;
-                                          });
-    Napi::ThreadSafeFunction tsfn = tsfn_;
-    std::shared_ptr<std::atomic<uint64_t>> missed = missed_;
-    auto on_event = [tsfn, missed](WasapiDeviceEvent&& e) mutable {
-      auto* item = new WatchItem();
-      item->event = std::move(e);
-      item->missed = missed->exchange(0);
-      if (tsfn.NonBlockingCall(item, CallWatchJs) != napi_ok) {
-        missed->fetch_add(item->missed + 1);
-        delete item;
-      }
-    };
-    if (!engine_.Watch(on_event, &err)) {
+    channel_.Open(env, info[1].As<Napi::Function>(), "loopcheck-wasapi-watch");
+    if (!engine_.Watch(channel_.OnEvent(), &err)) {
       Shutdown();
       ThrowError(env, err);
       return;
     }
-    env_ = env;
-    napi_add_env_cleanup_hook(env, &WasapiDeviceWatch::OnEnvCleanup, this);
-    hook_added_ = true;
+    cleanup_.Add(env, [](void* self) { static_cast<WasapiDeviceWatch*>(self)->Shutdown(); }, this);
   }
 
   ~WasapiDeviceWatch() override {
-    if (hook_added_) napi_remove_env_cleanup_hook(env_, &WasapiDeviceWatch::OnEnvCleanup, this);
+    cleanup_.Remove();
     Shutdown();
   }
 
  private:
-  static void OnEnvCleanup(void* arg) {
-    auto* self = static_cast<WasapiDeviceWatch*>(arg);
-    self->hook_added_ = false;
-    self->Shutdown();
-  }
-
   // Joins the device thread (it unregisters the notification client: no event after), then lets the TSFN go.
   void Shutdown() {
     engine_.Close();
-    if (!released_ && tsfn_ && tsfn_alive_->load()) tsfn_.Release();
-    released_ = true;
+    channel_.Release();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -422,12 +271,8 @@ class WasapiDeviceWatch : public Napi::ObjectWrap<WasapiDeviceWatch> {
   }
 
   WasapiEngine engine_;
-  Napi::ThreadSafeFunction tsfn_;
-  std::shared_ptr<std::atomic<bool>> tsfn_alive_ = std::make_shared<std::atomic<bool>>(true);
-  std::shared_ptr<std::atomic<uint64_t>> missed_ = std::make_shared<std::atomic<uint64_t>>(0);
-  bool released_ = false;
-  napi_env env_ = nullptr;
-  bool hook_added_ = false;
+  WatchChannel<WasapiDeviceEvent> channel_;
+  EnvCleanupHook cleanup_;
 };
 
 }  // namespace

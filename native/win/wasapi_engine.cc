@@ -548,7 +548,7 @@ struct WasapiEngine::Impl {
                        "drop --exclusive, or capture a capture endpoint (--device ID of kind capture)");
       return false;
     }
-    if (loopback && o.min_period) {
+    if (loopback && (o.min_period || o.period_ms > 0)) {
       *err = MakeError(ErrorCode::INVALID_ARGUMENT, "IAudioClient3 minimum periods apply to render and capture endpoints, never to loopback",
                        "drop --min-period, or capture a capture endpoint (--device ID of kind capture)");
       return false;
@@ -569,7 +569,9 @@ struct WasapiEngine::Impl {
     s.info.exclusive = o.exclusive;
     s.info.min_period = o.min_period;
     if (!Activate(s, o, err)) return false;
-    const bool ok = o.exclusive ? InitExclusive(s, o, err) : o.min_period ? InitMinPeriod(s, o, err) : InitShared(s, o, err);
+    const bool ok = o.exclusive ? InitExclusive(s, o, err)
+                    : (o.min_period || o.period_ms > 0) ? InitMinPeriod(s, o, err)
+                                                        : InitShared(s, o, err);
     if (!ok) return false;
     HRESULT hr = s.client->GetBufferSize(&s.buffer_frames);
     if (FAILED(hr)) {
@@ -695,7 +697,10 @@ struct WasapiEngine::Impl {
     return o.polling || UseEvent(s, err);
   }
 
-  // IAudioClient3: shared mode at the engine's minimum period, in the mix format (no conversion allowed).
+  // IAudioClient3: shared mode at the engine's minimum period (min_period) or at period_ms rounded to the
+  // engine's fundamental period, in the mix format (no conversion allowed). Windows refuses a period outside
+  // [min, max] with AUDCLNT_E_INVALID_DEVICE_PERIOD (named to the user); Wine honours any period ≥ min and
+  // then buffers 3 periods in its PulseAudio stream.
   bool InitMinPeriod(Stream& s, const WasapiStreamOptions& o, Error* err) {
     IAudioClient3* c3 = nullptr;
     HRESULT hr = s.client->QueryInterface(kIidIAudioClient3, reinterpret_cast<void**>(&c3));
@@ -723,14 +728,21 @@ struct WasapiEngine::Impl {
     }
     UINT32 def = 0, fundamental = 0, min = 0, max = 0;
     hr = c3->GetSharedModeEnginePeriod(mix, &def, &fundamental, &min, &max);
-    if (SUCCEEDED(hr)) hr = c3->InitializeSharedAudioStream(o.polling ? 0 : kEventCallback, min, mix, nullptr);
+    UINT32 frames = min;
+    if (SUCCEEDED(hr) && !o.min_period) {
+      const UINT32 unit = fundamental ? fundamental : 1;
+      const double want = o.period_ms * s.fmt.sample_rate / 1000.0 / unit;
+      frames = std::max<UINT32>(min, static_cast<UINT32>(want + 0.5) * unit);
+    }
+    if (SUCCEEDED(hr)) hr = c3->InitializeSharedAudioStream(o.polling ? 0 : kEventCallback, frames, mix, nullptr);
     CoTaskMemFree(mix);
     c3->Release();
     if (FAILED(hr)) {
-      *err = HresultError(static_cast<uint32_t>(hr), "IAudioClient3::InitializeSharedAudioStream (minimum period) failed");
+      *err = HresultError(static_cast<uint32_t>(hr), o.min_period ? "IAudioClient3::InitializeSharedAudioStream (minimum period) failed"
+                                                                   : "IAudioClient3::InitializeSharedAudioStream (periodMs) failed");
       return false;
     }
-    s.period_ms = min * 1000.0 / s.fmt.sample_rate;
+    s.period_ms = frames * 1000.0 / s.fmt.sample_rate;
     s.info.converted = false;  // the mix format itself
     return o.polling || UseEvent(s, err);
   }

@@ -44,6 +44,7 @@ struct WasapiStreamOptions {
   WasapiCaptureMode mode = WasapiCaptureMode::kLoopback;  // capture streams only
   bool exclusive = false;   // AUDCLNT_SHAREMODE_EXCLUSIVE (render / endpoint capture only)
   bool min_period = false;  // IAudioClient3::InitializeSharedAudioStream at the engine's minimum period (same)
+  double period_ms = 0;     // IAudioClient3::InitializeSharedAudioStream at this engine period (same; 0: default)
   uint32_t process_id = 0;  // kProcess: the target process (its whole tree is captured)
   bool reopen = false;      // capture: on AUDCLNT_E_DEVICE_INVALIDATED re-open on the new default endpoint
 };

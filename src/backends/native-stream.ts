@@ -16,9 +16,20 @@ import {
   type NativeBinding,
   type NativeChunk,
   type NativeChunkCallback,
+  type NativeDeviceEventCallback,
   type NativePlayResult,
 } from '../native.js';
-import type { BackendName, CaptureChunk, CaptureStream, LoopbackSession, PlayResult, RenderStream, StreamFormat } from './types.js';
+import type {
+  BackendName,
+  CaptureChunk,
+  CaptureStream,
+  DeviceEvent,
+  DeviceWatch,
+  LoopbackSession,
+  PlayResult,
+  RenderStream,
+  StreamFormat,
+} from './types.js';
 
 /** What the streams need from a native session, whatever its backend. */
 export interface NativeStreamSession<Options, Info extends NativeStreamInfoBase> {
@@ -272,6 +283,47 @@ export async function openNativeLoopback<Options, Info extends NativeStreamInfoB
       await render.close();
       await capture.stop();
       session.close();
+    },
+  };
+}
+
+/**
+ * A native device watch (PulseDeviceWatch, WasapiDeviceWatch) as a `DeviceWatch`: its events become DeviceEvents
+ * (`time` on the addon's monotonic clock, ms) until close(). `onLost`, for a watch that can lose its connection:
+ * an `(null, error)` call first closes the native watch (JS thread: joins its thread, so the process may exit),
+ * then hands it the error; without `onLost` such calls are ignored.
+ */
+export function watchNativeDevices(
+  open: (onNative: NativeDeviceEventCallback) => { close(): void },
+  onEvent: (event: DeviceEvent) => void,
+  onLost?: (error: unknown) => void,
+): DeviceWatch {
+  let closed = false;
+  const watch = callNative(() =>
+    open((event, error) => {
+      if (closed) return;
+      if (event) {
+        onEvent({
+          type: event.type,
+          kind: event.kind,
+          id: event.id,
+          ...(event.name === undefined ? {} : { name: event.name }),
+          time: event.timeMs,
+          ...(event.missed === undefined ? {} : { missed: event.missed }),
+        });
+        return;
+      }
+      if (!onLost) return;
+      closed = true;
+      watch.close();
+      onLost(error);
+    }),
+  );
+  return {
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      watch.close();
     },
   };
 }

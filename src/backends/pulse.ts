@@ -6,8 +6,8 @@
  * PulseAudio's stream timing (deviceTime = now − pa_stream_get_latency at the read callback).
  */
 import { LoopcheckError } from '../errors.js';
-import { callNative, native, toLoopcheckError, type NativeBinding, type NativeDeviceEvent, type NativePulseSession } from '../native.js';
-import { openNativeLoopback } from './native-stream.js';
+import { callNative, native, toLoopcheckError, type NativeBinding, type NativePulseSession } from '../native.js';
+import { openNativeLoopback, watchNativeDevices } from './native-stream.js';
 import type { Backend, DeviceEvent, DeviceInfo, DeviceWatch, LoopbackSession, OpenOptions } from './types.js';
 
 /** An idle null sink can take 1–2 s to deliver its first data (pulseaudio.md): never give up before 3 s. */
@@ -50,6 +50,9 @@ export async function listPulseDevices(): Promise<DeviceInfo[]> {
 export async function openPulseLoopback(options: OpenOptions): Promise<LoopbackSession> {
   if (options.exclusive) {
     throw new LoopcheckError('FORMAT_UNSUPPORTED', 'PulseAudio has no exclusive mode', { hint: 'drop --exclusive for --backend pulse' });
+  }
+  if (options.renderPeriodMs !== undefined) {
+    throw new LoopcheckError('INVALID_ARGUMENT', 'PulseAudio streams have no device period to choose', { hint: 'drop --render-period-ms (wasapi only); --buffer-ms sets the queue' });
   }
   const b = binding();
   const session = openSession();
@@ -102,34 +105,10 @@ export function watchPulseDevices(onEvent: (event: DeviceEvent) => void, onError
     });
   }
   const Watch = b.PulseDeviceWatch;
-  let closed = false;
-  const watch = callNative(
-    () =>
-      new Watch({ timeoutMs: FIRST_DATA_TIMEOUT_MS }, (event: NativeDeviceEvent | null, error: unknown) => {
-        if (closed) return;
-        if (event) {
-          onEvent({
-            type: event.type,
-            kind: event.kind,
-            id: event.id,
-            ...(event.name === undefined ? {} : { name: event.name }),
-            time: event.timeMs,
-            ...(event.missed === undefined ? {} : { missed: event.missed }),
-          });
-          return;
-        }
-        closed = true;
-        watch.close(); // JS thread: joins libpulse's thread and lets the process exit
-        onError?.(toLoopcheckError(error));
-      }),
+  // Connection loss closes the watch (joins libpulse's thread), then reports.
+  return watchNativeDevices((onNative) => new Watch({ timeoutMs: FIRST_DATA_TIMEOUT_MS }, onNative), onEvent, (error) =>
+    onError?.(toLoopcheckError(error)),
   );
-  return {
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      watch.close();
-    },
-  };
 }
 
 /** The `pulse` backend: Linux, a PulseAudio (or pipewire-pulse) server reachable via $PULSE_SERVER. */

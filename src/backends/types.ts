@@ -65,6 +65,11 @@ export interface OpenOptions {
   /** Requested device buffer, ms. Backends report what they were granted. */
   bufferMs?: number | undefined;
   exclusive?: boolean | undefined;
+  /**
+   * The render stream's device period, ms, where the backend lets you choose it (WASAPI: IAudioClient3
+   * InitializeSharedAudioStream; Windows accepts only the engine's [min, max], Wine any period ≥ min).
+   */
+  renderPeriodMs?: number | undefined;
   /** Backend-specific settings, e.g. the virtual backend's impairments. */
   impair?: Record<string, number> | undefined;
   /** Run a simulated device in real time instead of as fast as possible. */

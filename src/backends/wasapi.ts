@@ -24,7 +24,7 @@ import {
   type NativeDeviceEventCallback,
   type NativePlayResult,
 } from '../native.js';
-import { openNativeLoopback } from './native-stream.js';
+import { openNativeLoopback, watchNativeDevices } from './native-stream.js';
 import type { Backend, DeviceEvent, DeviceInfo, DeviceWatch, LoopbackSession, OpenOptions } from './types.js';
 
 /** First loopback packet: 12–30 ms after Start under Wine with a live render stream; allow 3 s like pulse. */
@@ -100,6 +100,8 @@ export interface NativeWasapiStreamOptions {
   polling?: boolean;
   exclusive?: boolean;
   minPeriod?: boolean;
+  /** IAudioClient3 engine period, ms (render/capture endpoints, never loopback; excludes exclusive/minPeriod). */
+  periodMs?: number;
   /** Capture only: loopback of a render endpoint (default), plain capture of a capture endpoint, one process tree. */
   mode?: 'loopback' | 'capture' | 'process';
   processId?: number;
@@ -233,7 +235,9 @@ export async function openWasapiLoopback(options: WasapiOpenOptions): Promise<Lo
     };
     // Loopback: render on the captured endpoint. Otherwise: the default render endpoint (the engine's default),
     // in the session's share mode.
-    const renderOptions: NativeWasapiStreamOptions = mode === 'loopback' ? { ...format, device: endpoint.id } : { ...format, ...modeFlags };
+    const renderPeriod = options.renderPeriodMs !== undefined && !options.exclusive && !options.minPeriod ? { periodMs: options.renderPeriodMs } : {};
+    const renderOptions: NativeWasapiStreamOptions =
+      mode === 'loopback' ? { ...format, device: endpoint.id, ...renderPeriod } : { ...format, ...modeFlags, ...renderPeriod };
     const source = mode === 'process' ? `process ${options.process}` : `"${endpoint.name}"`;
     // Capture first and wait for its first packet, then open the render stream (wine-wasapi.md pitfall 3).
     return await openNativeLoopback({
@@ -267,29 +271,8 @@ export function watchWasapiDevices(onEvent: (event: DeviceEvent) => void, _onErr
     throw new LoopcheckError('BACKEND_UNAVAILABLE', 'this loopcheck addon cannot watch WASAPI devices', { hint: 'rebuild the addon (npm run build:win)' });
   }
   const Watch = b.WasapiDeviceWatch;
-  let closed = false;
-  // COM notifications do not fail once registered: unlike pulse there is no connection to lose (no onError).
-  const watch = callNative(
-    () =>
-      new Watch({}, (event) => {
-        if (closed || !event) return;
-        onEvent({
-          type: event.type,
-          kind: event.kind,
-          id: event.id,
-          ...(event.name === undefined ? {} : { name: event.name }),
-          time: event.timeMs,
-          ...(event.missed === undefined ? {} : { missed: event.missed }),
-        });
-      }),
-  );
-  return {
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      watch.close();
-    },
-  };
+  // COM notifications do not fail once registered: unlike pulse there is no connection to lose (no onLost).
+  return watchNativeDevices((onNative) => new Watch({}, onNative), onEvent);
 }
 
 /** The `wasapi` backend: Windows (or Wine ≥ 9.12). */

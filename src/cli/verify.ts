@@ -31,6 +31,7 @@ const HELP = formatHelp({
     ['--criteria FILE', 'JSON criteria, e.g. {"maxLatencyMs": 50, "maxDropouts": 0}'],
     ['--buffer-ms N', 'requested device buffer, ms'],
     ['--exclusive', 'exclusive mode (wasapi with --device ID of a capture endpoint: never for loopback)'],
+    ['--render-period-ms N', 'wasapi: the render stream\'s engine period (IAudioClient3); Windows allows only its [min, max]'],
     ['--impair k=v,…', 'virtual device impairments: latencyMs, jitterMs, dropouts, dropoutMs, zeroFills, clicks, noiseDb, gainDb, driftPpm, seed'],
     ['--duration S', 'length of the dropouts stimulus, seconds (default 10)'],
     ['--realtime', 'run the virtual device in real time'],
@@ -47,6 +48,7 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
     criteria: { type: 'string' },
     'buffer-ms': { type: 'string' },
     exclusive: { type: 'boolean', default: false },
+    'render-period-ms': { type: 'string' },
     impair: { type: 'string' },
     duration: { type: 'string' },
     realtime: { type: 'boolean', default: false },
@@ -70,6 +72,8 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
   // --exclusive exists on wasapi only (and there not for loopback, which openLoopback refuses with
   // FORMAT_UNSUPPORTED): refuse it elsewhere (exit 2) instead of silently measuring shared mode.
   if (values.exclusive) requireWasapiFor('verify', (await getBackend(backendName)).name, ['--exclusive']);
+  const renderPeriodMs = numberOption('verify', 'render-period-ms', values['render-period-ms'], { min: 1, max: 1000 });
+  if (renderPeriodMs !== undefined) requireWasapiFor('verify', (await getBackend(backendName)).name, ['--render-period-ms']);
   const outDir = path.resolve(values.out!);
   // Human text goes to stdout unless --json claims it for the report.
   const say = (line: string): void => void (values.json ? io.stderr : io.stdout).write(`${line}\n`);
@@ -98,6 +102,7 @@ export async function verify(argv: string[], io: CommandIo): Promise<number> {
       device: values.device,
       bufferMs,
       exclusive: values.exclusive,
+      renderPeriodMs,
       impair,
       realtime: values.realtime,
       suites,

@@ -26,6 +26,8 @@ export interface RunOptions {
   device?: string | undefined;
   bufferMs?: number | undefined;
   exclusive?: boolean | undefined;
+  /** The render stream's device period, ms (wasapi; see OpenOptions.renderPeriodMs). */
+  renderPeriodMs?: number | undefined;
   impair?: Record<string, number> | undefined;
   realtime?: boolean | undefined;
   suites: readonly SuiteDefinition[];
@@ -289,6 +291,7 @@ export async function runSuites(options: RunOptions): Promise<Report> {
     device: options.device,
     bufferMs: options.bufferMs,
     exclusive: options.exclusive,
+    renderPeriodMs: options.renderPeriodMs,
     impair: options.impair,
     realtime: options.realtime,
   });

@@ -90,6 +90,22 @@ describe('WASAPI-only flags on the CLI', () => {
     }
   });
 
+  it('verify --render-period-ms is wasapi only (exit 2 elsewhere) and must be a number in range', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'loopcheck-wflags-'));
+    for (const [args, says] of [
+      [['--backend', 'virtual', '--render-period-ms', '20'], '--render-period-ms needs --backend wasapi'],
+      [['--backend', 'pulse', '--render-period-ms', '20'], '--render-period-ms needs --backend wasapi'],
+      [['--backend', 'virtual', '--render-period-ms', 'ten'], '--render-period-ms'],
+      [['--backend', 'virtual', '--render-period-ms', '0'], '--render-period-ms'],
+    ] as const) {
+      const r = await loopcheck(['verify', ...args, '--out', path.join(dir, 'r')]);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(isOneLineError(r.stderr), r.stderr).toBe(true);
+      expect(r.stderr).toContain(says);
+    }
+    expect(existsSync(path.join(dir, 'r', 'report.json'))).toBe(false);
+  });
+
   it('--help of record lists the WASAPI flags', async () => {
     const r = await loopcheck(['record', '--help']);
     expect(r.exitCode).toBe(0);

@@ -17,10 +17,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPulseBackend } from '../../src/backends/pulse.js';
-import type { CaptureChunk, DeviceEvent, LoopbackSession } from '../../src/backends/types.js';
+import type { DeviceEvent } from '../../src/backends/types.js';
 import { LoopcheckError } from '../../src/errors.js';
 import { decodeWav } from '../../src/wav.js';
 import { ROOT } from '../support/cli.js';
+import { collect } from '../support/loopback.js';
 import { requireCommand } from '../support/require.js';
 import { probePulse, requirePulseServer } from '../native/pulse-support.js';
 
@@ -104,19 +105,6 @@ async function startPrivateDaemon(): Promise<PrivateDaemon> {
 }
 
 // ---- helpers ----
-
-function collect(session: LoopbackSession): { chunks: CaptureChunk[]; done: Promise<void>; error: () => unknown } {
-  const chunks: CaptureChunk[] = [];
-  let error: unknown;
-  const done = (async () => {
-    try {
-      for await (const c of session.capture) chunks.push(c);
-    } catch (e) {
-      error = e;
-    }
-  })();
-  return { chunks, done, error: () => error };
-}
 
 /** Polls `pred` every 10 ms; false after `ms` (a hang guard, not a speed assertion). */
 async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {

@@ -10,33 +10,16 @@
 // The registry value is always restored (deleted when it did not exist). On real Windows the registry write does
 // nothing: pass --skip-registry there (only the watch's start/stop is then checked).
 // Exits 1 on failure, 2 when the addon or a second render endpoint is missing.
-import { createRequire } from 'node:module';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { cliPath, cliReady, flag, loadAddon, sleep, verdict } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.join(here, '..', '..');
-const addonPath = process.env.LOOPCHECK_NATIVE_PATH ?? path.join(root, 'build', 'win32-x64', 'loopcheck.node');
 const KEY = 'HKCU\\Software\\Wine\\Drivers\\winepulse.drv';
 /** Wine calls back 150–230 ms after the write (wine-wasapi.md); 3 s is a hang guard, not a latency bound. */
 const EVENT_TIMEOUT_MS = 3000;
-const skipRegistry = process.argv.includes('--skip-registry');
+const skipRegistry = flag('--skip-registry');
 
-function fail(code, msg) {
-  console.error(`device-watch: FAIL ${msg}`);
-  process.exit(code);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let addon;
-try {
-  addon = createRequire(import.meta.url)(addonPath);
-} catch (e) {
-  fail(2, `cannot load ${addonPath}: ${e.message} (npm run build:win)`);
-}
-if (!addon.WasapiDeviceWatch) fail(2, `${addonPath} has no WasapiDeviceWatch`);
+const { fail, check, pass } = verdict('device-watch');
+const addon = loadAddon(fail, 'WasapiDeviceWatch');
 
 const session = new addon.WasapiSession({});
 const renders = session.listDevices().filter((d) => d.kind === 'render' && d.state === 1);
@@ -72,11 +55,6 @@ async function waitFor(events, from, pred) {
 }
 
 const saved = readDefaultOutput();
-let failures = 0;
-const check = (ok, what) => {
-  console.log(`device-watch: ${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures++;
-};
 
 try {
   // ---- 1. addon level
@@ -101,11 +79,8 @@ try {
   check(events.length === n, 'no event after close()');
 
   // ---- 2. CLI level: devices --watch --backend wasapi --json
-  const cli = path.join(root, 'bin', 'loopcheck.js');
-  if (!existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'))) {
-    check(false, 'CLI check needs dist/ (npm run build:ts)');
-  } else if (!skipRegistry) {
-    const child = spawn(process.execPath, [cli, 'devices', '--watch', '--backend', 'wasapi', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (cliReady(check) && !skipRegistry) {
+    const child = spawn(process.execPath, [cliPath, 'devices', '--watch', '--backend', 'wasapi', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -132,5 +107,4 @@ try {
   if (!skipRegistry) writeDefaultOutput(saved);
 }
 if (!skipRegistry) check(readDefaultOutput() === saved, `DefaultOutput back to ${saved ?? '(unset)'}`);
-if (failures > 0) fail(1, `${failures} check(s) failed`);
-console.log('device-watch: PASS');
+pass();

@@ -12,40 +12,18 @@
 //   - `record --device CAPTURE --exclusive`: the named HRESULT on stderr (or a recording on Windows);
 //   - `record --device CAPTURE --min-period --seconds 0.3 OUT.wav`: exit 0, a WAV written.
 // Exits 1 on failure, 2 when the addon or endpoints are missing.
-import { createRequire } from 'node:module';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { cliReady, loadAddon, oneLine, runCli, sleep, tmpDir, verdict } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.join(here, '..', '..');
-const addonPath = process.env.LOOPCHECK_NATIVE_PATH ?? path.join(root, 'build', 'win32-x64', 'loopcheck.node');
 /** HRESULTs Wine gives for exclusive mode (wine-wasapi.md), and the names the user must see. */
 const WINE_EXCLUSIVE = new Map([
   [0x8889000a, 'AUDCLNT_E_DEVICE_IN_USE (0x8889000A)'],
   [0x8889000e, 'AUDCLNT_E_EXCLUSIVE_MODE_NOT_ALLOWED (0x8889000E)'],
 ]);
 
-function fail(code, msg) {
-  console.error(`exclusive: FAIL ${msg}`);
-  process.exit(code);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let failures = 0;
-const check = (ok, what) => {
-  console.log(`exclusive: ${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures++;
-};
-
-let addon;
-try {
-  addon = createRequire(import.meta.url)(addonPath);
-} catch (e) {
-  fail(2, `cannot load ${addonPath}: ${e.message} (npm run build:win)`);
-}
-if (!addon.WasapiSession) fail(2, `${addonPath} has no WasapiSession`);
+const { fail, check, pass } = verdict('exclusive');
+const addon = loadAddon(fail);
 const isWine = new addon.WasapiSession({}).libraryVersion().includes('Wine');
 
 const session = new addon.WasapiSession({});
@@ -105,29 +83,23 @@ session.stopCapture();
 session.close();
 
 // ---- CLI
-const cli = path.join(root, 'bin', 'loopcheck.js');
-if (!existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'))) {
-  check(false, 'CLI checks need dist/ (npm run build:ts)');
-} else {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'loopcheck-excl-'));
-  const run = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60000 });
-  const oneLine = (s) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s);
+if (cliReady(check)) {
+  const dir = tmpDir('loopcheck-excl-');
 
-  let r = run(['record', '--backend', 'wasapi', '--exclusive', '--seconds', '0.2', path.join(dir, 'a.wav')]);
+  let r = runCli(['record', '--backend', 'wasapi', '--exclusive', '--seconds', '0.2', path.join(dir, 'a.wav')]);
   check(r.status === 2 && r.stderr.includes('FORMAT_UNSUPPORTED') && r.stderr.includes('never to loopback') && oneLine(r.stderr),
     `record --exclusive (loopback): exit ${r.status}: ${r.stderr.trim()}`);
 
-  r = run(['record', '--backend', 'wasapi', '--device', capture.id, '--exclusive', '--seconds', '0.2', path.join(dir, 'b.wav')]);
+  r = runCli(['record', '--backend', 'wasapi', '--device', capture.id, '--exclusive', '--seconds', '0.2', path.join(dir, 'b.wav')]);
   const named = [...WINE_EXCLUSIVE.values()].some((n) => r.stderr.includes(n));
   check(isWine ? r.status !== 0 && named && oneLine(r.stderr) : r.status === 0,
     `record --device CAPTURE --exclusive: exit ${r.status}: ${r.stderr.trim()}`);
 
   const out = path.join(dir, 'c.wav');
-  r = run(['record', '--backend', 'wasapi', '--device', capture.id, '--min-period', '--seconds', '0.3', out]);
+  r = runCli(['record', '--backend', 'wasapi', '--device', capture.id, '--min-period', '--seconds', '0.3', out]);
   // 0.3 s of 48 kHz stereo float: 0.3 × 48000 × 8 bytes + 44-byte (or larger) header.
   const size = existsSync(out) ? statSync(out).size : 0;
   check(r.status === 0 && size >= 0.3 * 48000 * 8, `record --device CAPTURE --min-period: exit ${r.status}, ${size} bytes: ${r.stderr.trim()}`);
 }
 
-if (failures > 0) fail(1, `${failures} check(s) failed`);
-console.log('exclusive: PASS');
+pass();

@@ -6,36 +6,14 @@
 // burst must come back. Also: a PID that does not exist is DEVICE_NOT_FOUND; the CLI (needs dist/: npm run
 // build:ts) `record --process PID` exits 2 with one line (Wine) and refuses --process with --exclusive.
 // Exits 1 on failure, 2 when the addon is missing.
-import { createRequire } from 'node:module';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { cliReady, loadAddon, oneLine, runCli, sleep, tmpDir, verdict } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.join(here, '..', '..');
-const addonPath = process.env.LOOPCHECK_NATIVE_PATH ?? path.join(root, 'build', 'win32-x64', 'loopcheck.node');
 /** The activation wait is bounded at 3 s in the addon; 6 s here is the hang guard (not a speed assertion). */
 const HANG_GUARD_MS = 6000;
 
-function fail(code, msg) {
-  console.error(`process-loopback: FAIL ${msg}`);
-  process.exit(code);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let failures = 0;
-const check = (ok, what) => {
-  console.log(`process-loopback: ${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures++;
-};
-
-let addon;
-try {
-  addon = createRequire(import.meta.url)(addonPath);
-} catch (e) {
-  fail(2, `cannot load ${addonPath}: ${e.message} (npm run build:win)`);
-}
+const { fail, check, pass } = verdict('process-loopback');
+const addon = loadAddon(fail);
 const session = new addon.WasapiSession({});
 const isWine = session.libraryVersion().includes('Wine');
 const fmt = { sampleRate: 48000, channels: 2, bufferMs: 20 };
@@ -78,18 +56,12 @@ try {
 session.stopCapture();
 session.close();
 
-const cli = path.join(root, 'bin', 'loopcheck.js');
-if (!existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'))) {
-  check(false, 'CLI checks need dist/ (npm run build:ts)');
-} else {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'loopcheck-proc-'));
-  const run = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60000 });
-  const oneLine = (s) => s.trim().split('\n').length === 1 && !/\n\s+at /.test(s);
-  let r = run(['record', '--backend', 'wasapi', '--process', String(process.pid), '--seconds', '0.3', path.join(dir, 'p.wav')]);
+if (cliReady(check)) {
+  const dir = tmpDir('loopcheck-proc-');
+  let r = runCli(['record', '--backend', 'wasapi', '--process', String(process.pid), '--seconds', '0.3', path.join(dir, 'p.wav')]);
   check(isWine ? r.status === 2 && r.stderr.includes('BACKEND_UNAVAILABLE') && oneLine(r.stderr) : r.status === 0,
     `record --process ${process.pid}: exit ${r.status}: ${r.stderr.trim()}`);
-  r = run(['record', '--backend', 'wasapi', '--process', String(process.pid), '--exclusive', '--seconds', '0.3', path.join(dir, 'q.wav')]);
+  r = runCli(['record', '--backend', 'wasapi', '--process', String(process.pid), '--exclusive', '--seconds', '0.3', path.join(dir, 'q.wav')]);
   check(r.status === 2 && r.stderr.includes('FORMAT_UNSUPPORTED') && oneLine(r.stderr), `record --process --exclusive: exit ${r.status}: ${r.stderr.trim()}`);
 }
-if (failures > 0) fail(1, `${failures} check(s) failed`);
-console.log('process-loopback: PASS');
+pass();

@@ -11,36 +11,17 @@
 // as a discontinuity, its framePosition advanced by the time nothing was captured. With --expect lost (no reopen)
 // the capture must end with DEVICE_LOST naming AUDCLNT_E_DEVICE_INVALIDATED (0x88890004).
 // Exits 1 on failure, 2 when the endpoint is missing or was not removed within 20 s.
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { RATE, arg, loadAddon, sleep, verdict } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const addonPath = process.env.LOOPCHECK_NATIVE_PATH ?? path.join(here, '..', '..', 'build', 'win32-x64', 'loopcheck.node');
-const args = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const DEVICE = arg('--device', process.env.LOOPCHECK_REOPEN_DEVICE);
 const EXPECT = arg('--expect', 'reopen');
 /** How long to wait for the harness to remove the endpoint. */
 const WAIT_FOR_REMOVAL_MS = 20000;
-const RATE = 48000;
 
-function fail(code, msg) {
-  console.error(`reopen: FAIL ${msg}`);
-  process.exit(code);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let failures = 0;
-const check = (ok, what) => {
-  console.log(`reopen: ${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures++;
-};
+const { fail, check, pass } = verdict('reopen');
 if (!DEVICE || !['reopen', 'lost'].includes(EXPECT)) fail(2, 'usage: reopen.mjs --device NAME [--expect reopen|lost]');
 
-const addon = createRequire(import.meta.url)(addonPath);
+const addon = loadAddon(fail);
 const session = new addon.WasapiSession({});
 const endpoint = session.listDevices().find((d) => d.kind === 'render' && d.state === 1 && (d.name === DEVICE || d.id === DEVICE));
 if (!endpoint) fail(2, `no active render endpoint "${DEVICE}" (load the sink before starting Wine: its endpoint list is frozen)`);
@@ -78,5 +59,4 @@ if (EXPECT === 'lost') {
 }
 session.stopCapture();
 session.close();
-if (failures > 0) fail(1, `${failures} check(s) failed`);
-console.log('reopen: PASS');
+pass();
