@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   signals: { summary: 'generate (or check) the reference signal set', load: async () => (await import('./signals.js')).signals },
   bench: { summary: 'measure latency, dropouts and CPU per buffer size; recommend one (bench.json, bench.html)', load: async () => (await import('./bench.js')).bench },
   compare: { summary: 'compare two report.json files; exit 1 on a regression beyond tolerance', load: async () => (await import('./compare.js')).compare },
+  merge: { summary: 'combine report.json files from many runners: pass/fail matrix, latency per machine (merge.html)', load: async () => (await import('./merge.js')).merge },
 };
 
 function usage(): string {

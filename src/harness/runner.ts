@@ -13,6 +13,7 @@ import { getBackend } from '../backends/index.js';
 import type { CaptureChunk, LoopbackSession, PlayResult, Recording } from '../backends/types.js';
 import { percentile } from '../dsp/stats.js';
 import { isLoopcheckError, LoopcheckError } from '../errors.js';
+import { native } from '../native.js';
 import { RecordingBuilder } from '../recording.js';
 import type { Report, ReportSummary } from '../report/types.js';
 import { VERSION } from '../version.js';
@@ -280,6 +281,15 @@ function summarise(cases: CaseResult[], suites: readonly SuiteDefinition[]): Rep
   };
 }
 
+/** The native addon's version for report.json; a real backend ran through the addon, so it is loaded already. */
+function addonVersion(): { addon?: string } {
+  try {
+    return { addon: native().version() };
+  } catch {
+    return {}; // a report without the stamp beats no report
+  }
+}
+
 /** Runs the suites and returns the report (never throws for a failure mid-run; setup errors do throw). */
 export async function runSuites(options: RunOptions): Promise<Report> {
   const startedAt = new Date();
@@ -351,6 +361,7 @@ export async function runSuites(options: RunOptions): Promise<Report> {
       os: `${os.type()} ${os.release()} ${os.arch()}`,
       node: process.version,
       hostname: os.hostname(),
+      ...(session.simulated ? {} : addonVersion()),
       ...(options.impair ? { impair: options.impair } : {}),
     },
     startedAt: startedAt.toISOString(),

@@ -35,7 +35,8 @@ export interface Report {
   criteria: Criteria;
   summary: ReportSummary;
   cases: CaseResult[];
-  environment: { os: string; node: string; hostname: string; impair?: Record<string, number> };
+  /** `addon`: the native addon's version, when the backend ran through it (not on virtual). */
+  environment: { os: string; node: string; hostname: string; addon?: string; impair?: Record<string, number> };
   startedAt: string;
   durationMs: number;
 }
