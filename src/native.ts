@@ -168,19 +168,39 @@ export function packageRoot(): string {
   throw new LoopcheckError('INTERNAL', 'cannot find the loopcheck package root');
 }
 
+/**
+ * Where the addon may be, in the order tried (node-gyp-build's order, see docs/prebuilds.md):
+ * LOOPCHECK_NATIVE_PATH; the local source build (`npm run build`, or the install script's fallback);
+ * the mingw cross build (Windows only); the prebuild shipped in the package, prebuilds/<platform>-<arch>/.
+ * An installed package has no local build unless its prebuild did not load at install time
+ * (scripts/install.js), so there the prebuild is what loads; in a checkout a fresh build wins over a
+ * prebuild made earlier by `npm pack`.
+ */
 export function nativeCandidates(root = packageRoot()): string[] {
   const fromEnv = process.env.LOOPCHECK_NATIVE_PATH;
+  const target = `${process.platform}-${process.arch}`;
   return [
     ...(fromEnv ? [path.resolve(fromEnv)] : []),
     path.join(root, 'build', 'Release-cmake', 'Release', 'loopcheck.node'),
     path.join(root, 'build', 'Release', 'loopcheck.node'),
-    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'loopcheck.node'),
     // The mingw cross build (`npm run build:win`), used by the Windows node.exe under Wine.
-    ...(process.platform === 'win32' ? [path.join(root, 'build', `${process.platform}-${process.arch}`, 'loopcheck.node')] : []),
+    ...(process.platform === 'win32' ? [path.join(root, 'build', target, 'loopcheck.node')] : []),
+    path.join(root, 'prebuilds', target, 'loopcheck.node'),
   ];
 }
 
 let cached: NativeBinding | undefined;
+let loadedFrom: string | undefined;
+
+/** The file the addon was loaded from (undefined until native() succeeded). */
+export function nativePath(): string | undefined {
+  return loadedFrom;
+}
+
+/** LOOPCHECK_DEBUG_NATIVE=1: one stderr line saying which file loaded (after which failed candidates), or that none did. */
+function debugNative(line: string): void {
+  if (process.env.LOOPCHECK_DEBUG_NATIVE === '1') process.stderr.write(`loopcheck: native: ${line}\n`);
+}
 
 export function loadNative(candidates = nativeCandidates()): NativeBinding {
   const tried: string[] = [];
@@ -191,13 +211,19 @@ export function loadNative(candidates = nativeCandidates()): NativeBinding {
     }
     try {
       const binding = require(file) as NativeBinding;
+      debugNative(`loaded ${file}${tried.length ? ` (after ${tried.join('; ')})` : ''}`);
+      loadedFrom = file;
       return binding;
     } catch (e) {
       tried.push(`${file} (${(e as Error).message.split('\n')[0]})`);
     }
   }
+  debugNative(`nothing loaded; tried ${tried.join('; ')}`);
+  const target = `${process.platform}-${process.arch}`;
   throw new LoopcheckError('BACKEND_UNAVAILABLE', `the native addon could not be loaded; tried: ${tried.join('; ')}`, {
-    hint: 'run `npm run build` (needs cmake and a C++17 compiler), or use --backend virtual',
+    hint:
+      `the package has no working prebuild for ${target}: build it from source (cmake and a C++17 compiler, then ` +
+      '`npm rebuild loopcheck --build-from-source`, or `npm run build` in a checkout), or use --backend virtual',
   });
 }
 
