@@ -14,6 +14,7 @@
  * - Non-finite samples (NaN, ±Inf): in the REFERENCE they are an error (INVALID_FILE: a reference must be clean);
  *   in the CAPTURE they are replaced by 0 with a warning, so a device glitch is reported as the dropout it is
  *   (zero-fills are detected as `silence`) instead of failing the whole analysis.
+ * - A silent reference (peak below MIN_REFERENCE_PEAK) ⇒ INVALID_ARGUMENT.
  * - A silent capture, or one where the reference is not found ⇒ signalFound: false, every metric null.
  * - A periodic reference (pure sine) ⇒ latency: null and a warning (the latency is ambiguous by whole periods);
  *   gain, SNR and drift are still valid and reported.
@@ -44,6 +45,12 @@ export interface AnalyzeOptions {
 
 /** Latency confidence below this is reported as ambiguous (latency: null). */
 export const MIN_LATENCY_CONFIDENCE = 0.2;
+
+/**
+ * A reference whose peak is below this is silent: 2^-31 ≈ −186.6 dBFS, the smallest step of 32-bit PCM. Far
+ * quieter (denormal) references made the fidelity transfer function overflow float32 (NaN impulse response).
+ */
+export const MIN_REFERENCE_PEAK = 2 ** -31;
 
 export function analyze(reference: Audio, capture: Audio, options: AnalyzeOptions = {}): AnalysisResult {
   const sampleRate = capture.sampleRate;
@@ -95,8 +102,10 @@ export function analyze(reference: Audio, capture: Audio, options: AnalyzeOption
     dropouts: [],
     warnings: [...warnings, why],
   });
-  if (!hasSignal(ref)) {
-    throw new LoopcheckError('INVALID_ARGUMENT', `reference channel ${referenceChannel} is silent (all zeros)`, {
+  const refPeak = peakAbs(ref);
+  if (refPeak < MIN_REFERENCE_PEAK) {
+    const level = refPeak === 0 ? 'all zeros' : `peak ${(20 * Math.log10(refPeak)).toFixed(1)} dBFS, below ${(20 * Math.log10(MIN_REFERENCE_PEAK)).toFixed(1)} dBFS`;
+    throw new LoopcheckError('INVALID_ARGUMENT', `reference channel ${referenceChannel} is silent (${level})`, {
       hint: 'pass the stimulus that was played as the reference',
     });
   }
@@ -157,6 +166,15 @@ function checkChannel(which: string, channel: number, count: number): void {
 function firstNonFinite(x: Float32Array): number {
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) return i;
   return -1;
+}
+
+function peakAbs(x: Float32Array): number {
+  let peak = 0;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]!);
+    if (a > peak) peak = a;
+  }
+  return peak;
 }
 
 function hasSignal(x: Float32Array): boolean {

@@ -71,10 +71,10 @@ export const IMPAIRMENT_KEYS = Object.keys(RULES) as (keyof Impairments)[];
 const VALID_KEYS_TEXT = IMPAIRMENT_KEYS.join(', ');
 const HINT = 'write --impair key=value,… e.g. --impair latencyMs=40,dropouts=2,seed=7';
 
-/** Keeps echoed user input short and printable in error messages. */
+/** Keeps echoed user input short and printable in error messages (C0 escaped by JSON, DEL and C1 here). */
 function quote(text: string): string {
   const clipped = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return JSON.stringify(clipped);
+  return JSON.stringify(clipped).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function invalid(message: string): LoopcheckError {

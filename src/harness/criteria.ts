@@ -19,6 +19,16 @@ export const CRITERIA_SPEC: Record<keyof Criteria, { doc: string; min: number; m
 
 const MAX_CRITERIA_FILE_BYTES = 64 * 1024;
 
+/**
+ * File text echoed in a message, kept to one printable line (CLI errors are one line): at most `max` characters,
+ * control characters (newlines, escape sequences, C1) escaped as in JSON.
+ */
+function printable(text: string, max = 60): string {
+  return JSON.stringify(text.slice(0, max))
+    .slice(1, -1)
+    .replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Validates a parsed JSON value as a partial Criteria object; `source` names it in errors. */
 export function parseCriteria(value: unknown, source: string): Criteria {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -31,7 +41,7 @@ export function parseCriteria(value: unknown, source: string): Criteria {
   for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
     if (key === '$schema' || key === 'comment') continue;
     if (!Object.hasOwn(CRITERIA_SPEC, key)) {
-      throw new LoopcheckError('INVALID_ARGUMENT', `${source}: unknown criterion "${key.slice(0, 60)}"`, {
+      throw new LoopcheckError('INVALID_ARGUMENT', `${source}: unknown criterion "${printable(key)}"`, {
         hint: `valid criteria: ${valid.join(', ')}`,
       });
     }
@@ -67,7 +77,8 @@ export async function loadCriteria(file: string): Promise<Criteria> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new LoopcheckError('INVALID_ARGUMENT', `${file}: not valid JSON (${(e as Error).message})`, {
+    // V8's message ends with the offending text (`Unexpected token 'x', "…" is not valid JSON`): not echoed.
+    throw new LoopcheckError('INVALID_ARGUMENT', `${file}: not valid JSON (${printable((e as Error).message.replace(/, (\.\.\.)?".*$/s, ''), 120)})`, {
       hint: 'write e.g. {"maxLatencyMs": 50, "maxDropouts": 0}',
     });
   }
