@@ -48,24 +48,52 @@ export interface RealFft {
   correlateBlock(x: Float32Array, at: number, spectrumB: Float32Array, scale: number, out: Float32Array, outAt: number, count: number): void;
 }
 
+/**
+ * Only plans in the cache hold wasm memory. An evicted plan frees its setup and buffers at once (wasm memory
+ * never shrinks, so a soak with many distinct sizes grew it 27 → 72 MB in 5 min, then ran out); a caller still
+ * holding it gets them back on its next call, and the plan re-enters the cache (evicting the oldest).
+ */
 class PffftReal implements RealFft {
   readonly size: number;
-  private readonly setup: number;
-  private readonly inPtr: number;
-  private readonly outPtr: number;
-  private readonly workPtr: number;
+  private setup = 0;
+  private inPtr = 0;
+  private outPtr = 0;
+  private workPtr = 0;
 
   constructor(size: number) {
     this.size = size;
+    this.allocate();
+  }
+
+  private allocate(): void {
+    const size = this.size;
     this.setup = mod._pffft_new_setup(size, PFFFT_REAL);
     if (!this.setup) throw new RangeError(`FFT size ${size} is not supported (need 2^a·3^b·5^c, multiple of 32)`);
     this.inPtr = mod._pffft_aligned_malloc(size * 4);
     this.outPtr = mod._pffft_aligned_malloc(size * 4);
     this.workPtr = mod._pffft_aligned_malloc(size * 4);
-    if (!this.inPtr || !this.outPtr || !this.workPtr) throw new RangeError(`FFT size ${size}: out of wasm memory`);
+    if (!this.inPtr || !this.outPtr || !this.workPtr) {
+      this.release();
+      throw new RangeError(`FFT size ${size}: out of wasm memory`);
+    }
+  }
+
+  /** Frees the wasm side (the cache evicted this plan). */
+  release(): void {
+    if (this.setup) mod._pffft_destroy_setup(this.setup);
+    for (const p of [this.inPtr, this.outPtr, this.workPtr]) if (p) mod._pffft_aligned_free(p);
+    this.setup = this.inPtr = this.outPtr = this.workPtr = 0;
+  }
+
+  /** Before every transform: an evicted plan allocates again and goes back into the cache. */
+  private ready(): void {
+    if (this.setup) return;
+    this.allocate();
+    cachePlan(this);
   }
 
   private run(x: Float32Array, out: Float32Array | undefined, direction: number): Float32Array {
+    this.ready();
     const n = this.size;
     if (x.length > n) throw new RangeError(`FFT input of ${x.length} exceeds size ${n}`);
     let h = heap();
@@ -88,6 +116,7 @@ class PffftReal implements RealFft {
   }
 
   correlateBlock(x: Float32Array, at: number, spectrumB: Float32Array, scale: number, out: Float32Array, outAt: number, count: number): void {
+    this.ready();
     const n = this.size;
     if (at < 0 || at + x.length > n || spectrumB.length !== n || count > n) throw new RangeError(`correlateBlock: block does not fit FFT size ${n}`);
     let h = heap();
@@ -115,19 +144,31 @@ class PffftReal implements RealFft {
 const plans = new Map<number, PffftReal>();
 const MAX_CACHED_PLANS = 16;
 
-/** A cached real-FFT plan of exactly `size` points. */
+function cachePlan(plan: PffftReal): void {
+  const current = plans.get(plan.size);
+  if (current && current !== plan) current.release();
+  plans.delete(plan.size);
+  while (plans.size >= MAX_CACHED_PLANS) {
+    const oldest = plans.keys().next().value as number;
+    plans.get(oldest)!.release();
+    plans.delete(oldest);
+  }
+  plans.set(plan.size, plan);
+}
+
+/** A cached real-FFT plan of exactly `size` points (at most 16 hold wasm memory at a time). */
 export function realFft(size: number): RealFft {
   let plan = plans.get(size);
   if (!plan) {
     plan = new PffftReal(size);
-    if (plans.size >= MAX_CACHED_PLANS) {
-      // Plans are small next to the buffers; keep the cache bounded anyway, evicting the oldest.
-      const oldest = plans.keys().next().value as number;
-      plans.delete(oldest);
-    }
-    plans.set(size, plan);
+    cachePlan(plan);
   }
   return plan;
+}
+
+/** Bytes of wasm memory the FFT module holds (it grows, never shrinks): for soak runs and tests. */
+export function fftMemoryBytes(): number {
+  return heap().buffer.byteLength;
 }
 
 /** Smallest valid FFT size ≥ n: 32·2^a·3^b·5^c. */
