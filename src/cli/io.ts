@@ -57,5 +57,8 @@ export function listenForInterrupt(io: CommandIo, firstLine: string, againLine: 
     io.stderr.write(`loopcheck: ${sig}: ${firstLine}\n`);
     controller.abort();
   });
-  return { signal: controller.signal, received: () => first, dispose: unsubscribe };
+  // After an interrupt the handler stays until the process ends: a second Ctrl-C arriving while the command
+  // returns (partial outputs already written) must still exit 130 at once, not kill the process by the
+  // signal's default action.
+  return { signal: controller.signal, received: () => first, dispose: () => (first ? undefined : unsubscribe()) };
 }
