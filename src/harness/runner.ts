@@ -80,6 +80,13 @@ class CaseRecorder {
     return b.build();
   }
 
+  /** The recording of a case cut short (device lost, Ctrl-C), if it holds any audio. */
+  takePartial(): Recording | null {
+    const b = this.current;
+    this.current = null;
+    return b && b.frames > 0 ? b.build() : null;
+  }
+
   async finish(): Promise<void> {
     await this.session.capture.stop();
     await this.done;
@@ -152,6 +159,8 @@ interface CapturedCase {
   recording: Recording;
   play: PlayResult;
   captureMs: number;
+  /** Cut short by `error` (device lost, Ctrl-C): analysed for what it holds, reported as failed. */
+  incomplete?: string;
 }
 
 async function captureCase(
@@ -188,7 +197,7 @@ function analyzeCase(c: CapturedCase, criteria: Criteria): CaseResult {
   const metrics: CaseMetrics = {};
   const m = new Set(suite.metrics);
   const latencyFrames = analysis.latency?.samples ?? null;
-  if (m.has('latency')) {
+  if (m.has('latency') && !c.incomplete) {
     // write→delivery (design.md) of every stimulus frame on a 1 ms grid, up to the first dropout.
     const firstDropout = analysis.dropouts[0];
     const lat = latencyFrames === null ? null : frameLatency({
@@ -227,9 +236,11 @@ function analyzeCase(c: CapturedCase, criteria: Criteria): CaseResult {
   metrics.underruns = play.underruns;
   metrics.discontinuities = recording.discontinuities;
 
-  const failures = analysis.signalFound
-    ? judgeCase(metrics, criteria, suite.criteria)
-    : [{ criterion: 'signalFound' as const, message: 'the stimulus was not found in the capture' }];
+  const failures = c.incomplete
+    ? [{ criterion: 'error' as const, message: `incomplete: ${c.incomplete}` }]
+    : analysis.signalFound
+      ? judgeCase(metrics, criteria, suite.criteria)
+      : [{ criterion: 'signalFound' as const, message: 'the stimulus was not found in the capture' }];
 
   const plots: CasePlots = { sampleRate: recording.audio.sampleRate, dropoutWindows: dropoutWindows(stimulus, recording, analysis) };
   return {
@@ -310,6 +321,7 @@ export async function runSuites(options: RunOptions): Promise<Report> {
   let error: unknown = null;
   // Progress counts each case twice: once captured, once analysed.
   const total = 2 * options.suites.reduce((n, s) => n + s.repeats, 0);
+  let current: { suite: SuiteDefinition; name: string; stimulus: Audio; startedAt: number } | null = null;
   try {
     await waitOn(session, recorder, LEAD_IN_MS, options.signal);
     for (const suite of options.suites) {
@@ -317,11 +329,20 @@ export async function runSuites(options: RunOptions): Promise<Report> {
       for (let r = 0; r < suite.repeats; r++) {
         const name = suite.repeats > 1 ? `${suite.name} #${r + 1}` : suite.name;
         options.onProgress?.(captured.length, total, `capturing ${name}`);
+        current = { suite, name, stimulus, startedAt: performance.now() };
         captured.push(await captureCase(session, recorder, suite, name, stimulus, criteria, options.signal));
+        current = null;
       }
     }
   } catch (e) {
     error = e;
+    // What the case in progress captured before the failure is kept and analysed (gaps, level, where it
+    // stopped), marked incomplete: a lost device still leaves a partial report of the audio it delivered.
+    const partial = current ? recorder.takePartial() : null;
+    if (current && partial) {
+      const why = isLoopcheckError(e) ? e.toLine() : String(e);
+      captured.push({ ...current, recording: partial, play: { writeTime: NaN, framesWritten: 0, underruns: 0 }, captureMs: performance.now() - current.startedAt, incomplete: why });
+    }
   } finally {
     try {
       await recorder.finish();
@@ -336,7 +357,13 @@ export async function runSuites(options: RunOptions): Promise<Report> {
   const cases: CaseResult[] = [];
   for (const c of captured) {
     options.onProgress?.(captured.length + cases.length, total, `analysing ${c.name}`);
-    cases.push(analyzeCase(c, criteria));
+    try {
+      cases.push(analyzeCase(c, criteria));
+    } catch (e) {
+      // A capture cut short can be too short to analyse: report the case as failed, say why, keep the run.
+      if (!c.incomplete || !isLoopcheckError(e)) throw e;
+      cases.push({ suite: c.suite.name, name: c.name, passed: false, metrics: {}, durationMs: c.captureMs, failures: [{ criterion: 'error', message: `incomplete: ${c.incomplete}; ${e.toLine()}` }] });
+    }
   }
   options.onProgress?.(total, total, 'done');
 
