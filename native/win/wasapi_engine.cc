@@ -17,6 +17,7 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <initializer_list>
 #include <mutex>
 #include <thread>
 
@@ -156,9 +157,38 @@ const char* KindName(StreamKind k) {
   return "render";
 }
 
+// IUnknown for the COM objects this file implements, each for one interface `I`: the reference count starts at
+// 1 (the creator's) and the last Release deletes the object; Query is QueryInterface for IUnknown and `iids`.
+template <class Self, class I>
+class ComObject : public I {
+ public:
+  ULONG STDMETHODCALLTYPE AddRef() override { return static_cast<ULONG>(InterlockedIncrement(&refs_)); }
+  ULONG STDMETHODCALLTYPE Release() override {
+    const LONG n = InterlockedDecrement(&refs_);
+    if (n == 0) delete static_cast<Self*>(this);
+    return static_cast<ULONG>(n);
+  }
+
+ protected:
+  HRESULT Query(REFIID riid, void** out, std::initializer_list<const IID*> iids) {
+    bool known = IsEqualGUID(riid, IID_IUnknown);
+    for (const IID* iid : iids) known = known || IsEqualGUID(riid, *iid);
+    if (!known) {
+      *out = nullptr;
+      return E_NOINTERFACE;
+    }
+    *out = static_cast<I*>(this);
+    AddRef();
+    return S_OK;
+  }
+
+ private:
+  LONG refs_ = 1;
+};
+
 // Completion handler of ActivateAudioInterfaceAsync. Agile (IAgileObject), as the API requires: it runs on a
 // thread of Windows' choosing, stores the result and signals `done`; the device thread waits (bounded) for it.
-class ActivationHandler final : public IActivateAudioInterfaceCompletionHandler {
+class ActivationHandler final : public ComObject<ActivationHandler, IActivateAudioInterfaceCompletionHandler> {
  public:
   ActivationHandler() : done_(CreateEventW(nullptr, TRUE, FALSE, nullptr)) {}
   HANDLE done() const { return done_; }
@@ -170,19 +200,7 @@ class ActivationHandler final : public IActivateAudioInterfaceCompletionHandler 
   }
 
   HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void** out) override {
-    if (IsEqualGUID(riid, IID_IUnknown) || IsEqualGUID(riid, kIidIActivateCompletionHandler) || IsEqualGUID(riid, kIidIAgileObject)) {
-      *out = static_cast<IActivateAudioInterfaceCompletionHandler*>(this);
-      AddRef();
-      return S_OK;
-    }
-    *out = nullptr;
-    return E_NOINTERFACE;
-  }
-  ULONG STDMETHODCALLTYPE AddRef() override { return static_cast<ULONG>(InterlockedIncrement(&refs_)); }
-  ULONG STDMETHODCALLTYPE Release() override {
-    const LONG n = InterlockedDecrement(&refs_);
-    if (n == 0) delete this;
-    return static_cast<ULONG>(n);
+    return Query(riid, out, {&kIidIActivateCompletionHandler, &kIidIAgileObject});
   }
   HRESULT STDMETHODCALLTYPE ActivateCompleted(IActivateAudioInterfaceAsyncOperation* op) override {
     HRESULT hr = E_FAIL;
@@ -197,11 +215,11 @@ class ActivationHandler final : public IActivateAudioInterfaceCompletionHandler 
   }
 
  private:
+  friend class ComObject<ActivationHandler, IActivateAudioInterfaceCompletionHandler>;  // its Release deletes
   ~ActivationHandler() {
     if (client_) client_->Release();
     CloseHandle(done_);
   }
-  LONG refs_ = 1;
   HANDLE done_;
   HRESULT result_ = E_PENDING;
   IAudioClient* client_ = nullptr;
@@ -222,24 +240,10 @@ struct NoteQueue {
 };
 
 // Only queues (no COM calls, no JS): Windows forbids blocking in these callbacks.
-class NotificationClient final : public IMMNotificationClient {
+class NotificationClient final : public ComObject<NotificationClient, IMMNotificationClient> {
  public:
   explicit NotificationClient(std::shared_ptr<NoteQueue> q) : q_(std::move(q)) {}
-  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void** out) override {
-    if (IsEqualGUID(riid, IID_IUnknown) || IsEqualGUID(riid, kIidIMMNotificationClient)) {
-      *out = static_cast<IMMNotificationClient*>(this);
-      AddRef();
-      return S_OK;
-    }
-    *out = nullptr;
-    return E_NOINTERFACE;
-  }
-  ULONG STDMETHODCALLTYPE AddRef() override { return static_cast<ULONG>(InterlockedIncrement(&refs_)); }
-  ULONG STDMETHODCALLTYPE Release() override {
-    const LONG n = InterlockedDecrement(&refs_);
-    if (n == 0) delete this;
-    return static_cast<ULONG>(n);
-  }
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void** out) override { return Query(riid, out, {&kIidIMMNotificationClient}); }
   HRESULT STDMETHODCALLTYPE OnDeviceStateChanged(LPCWSTR id, DWORD state) override {
     return Note(EndpointNote::Type::kStateChanged, id, state, 0, 0);
   }
@@ -262,7 +266,6 @@ class NotificationClient final : public IMMNotificationClient {
     q_->Push(std::move(n));
     return S_OK;
   }
-  LONG refs_ = 1;
   std::shared_ptr<NoteQueue> q_;
 };
 

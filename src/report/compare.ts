@@ -13,6 +13,7 @@ import { LoopcheckError } from '../errors.js';
 import { escapeHtml } from './escape.js';
 import { formatNumber } from './format.js';
 import { BASE_CSS } from './page-css.js';
+import { isObj, parseLoopcheckJson } from './read-report.js';
 
 export interface CompareTolerance {
   /** Allowed latency-like increase, ms (default 2). */
@@ -58,20 +59,13 @@ export interface ComparableReport {
   cases: { suite: string; name: string; passed: boolean; metrics: { latencyMs?: number | null; dropoutCount?: number } }[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const numOrNull = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
 
 /** Parses and validates a report.json text; INVALID_FILE saying what is wrong otherwise. */
 export function parseReportJson(text: string, source: string): ComparableReport {
   const bad = (why: string) =>
     new LoopcheckError('INVALID_FILE', `compare: ${source.slice(0, 120)} is not a loopcheck report.json: ${why}`, { hint: 'pass report.json files written by `loopcheck verify --out DIR`' });
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw bad(`invalid JSON (${(e as Error).message.split('\n')[0]!.slice(0, 80)})`);
-  }
-  if (!isObj(v) || v.tool !== 'loopcheck') throw bad('no "tool": "loopcheck"');
+  const v = parseLoopcheckJson(text, bad);
   if (!isObj(v.summary)) throw bad('no "summary" object');
   const s = v.summary;
   for (const k of ['latencyMs', 'latencyMsMax', 'captureBufferMsP99', 'snrDbMin'] as const) {

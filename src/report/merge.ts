@@ -15,6 +15,7 @@
 import { LoopcheckError } from '../errors.js';
 import { percentile } from '../dsp/stats.js';
 import { formatNumber } from './format.js';
+import { isObj, parseLoopcheckJson } from './read-report.js';
 
 /** The parts of a report.json that merge reads (validated by `parseMergeInput`). */
 export interface MergeInput {
@@ -89,7 +90,6 @@ export interface MergeResult {
   cases: MergeCase[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -99,13 +99,7 @@ export function parseMergeInput(text: string, source: string): MergeInput {
     new LoopcheckError('INVALID_FILE', `merge: ${source.slice(0, 160)} is not a loopcheck report.json: ${why}`, {
       hint: 'pass directories holding report.json files written by `loopcheck verify --out DIR`, or the files themselves',
     });
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw bad(`invalid JSON (${(e as Error).message.split('\n')[0]!.slice(0, 80)})`);
-  }
-  if (!isObj(v) || v.tool !== 'loopcheck') throw bad('no "tool": "loopcheck"');
+  const v = parseLoopcheckJson(text, bad);
   if (typeof v.passed !== 'boolean') throw bad('"passed" must be true or false');
   if (!isObj(v.summary)) throw bad('no "summary" object');
   const s = v.summary;

@@ -8,14 +8,13 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import dropoutSuite from '../../suites/dropouts.suite.js';
 import latencySuite from '../../suites/latency.suite.js';
 import { bench } from '../../src/cli/bench.js';
-import type { CommandIo } from '../../src/cli/io.js';
 import { runBench, type BenchResult } from '../../src/harness/bench.js';
 import { sleep, spawnLoopcheck, stderrLines as lines } from '../support/cli.js';
+import { doubleCtrlCIo } from '../support/fake-io.js';
 
 async function tmp(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'loopcheck-interrupt-bench-'));
@@ -73,30 +72,8 @@ describe.skipIf(process.platform === 'win32')('interrupting `loopcheck bench` (P
 
   it('bench: a second SIGINT exits at once with 130 (in-process, the exit observed through CommandIo)', async () => {
     const out = await tmp();
-    const stderr: string[] = [];
-    const exits: number[] = [];
-    const sink = (into: string[]) => new Writable({ write(chunk, _enc, cb) { into.push(String(chunk)); cb(); } });
-    const io: CommandIo = {
-      stdout: sink([]),
-      stderr: sink(stderr),
-      env: {},
-      exit(code: number): never {
-        exits.push(code);
-        throw new Error('exit called');
-      },
-      onSignal(handler) {
-        // Two Ctrl-C in a row, as soon as bench listens.
-        setImmediate(() => {
-          handler('SIGINT');
-          try {
-            handler('SIGINT');
-          } catch {
-            // the fake exit throws instead of leaving the process
-          }
-        });
-        return () => {};
-      },
-    };
+    // Two Ctrl-C in a row, as soon as bench listens.
+    const { io, stderr, exits } = doubleCtrlCIo();
     const code = await bench(['--backend', 'virtual', '--buffers', '10', '--repeat', '1', '--duration', '1', '--out', out], io);
     expect(exits).toEqual([130]);
     expect(stderr.join('')).toContain('loopcheck: interrupted again, exiting now');

@@ -1,6 +1,3 @@
-import { Writable } from 'node:stream';
-import type { CommandIo } from '../../src/cli/io.js';
-import { verify } from '../../src/cli/verify.js';
 /**
  * Ctrl-C / SIGTERM through the CLI on the virtual backend (no audio daemon needed): `record` (the virtual
  * device runs in real time under `record`) and `verify --realtime` are spawned, signalled, and must exit
@@ -17,8 +14,10 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { verify } from '../../src/cli/verify.js';
 import { readWav } from '../../src/wav.js';
 import { sleep, spawnLoopcheck, stderrLines as lines, waitForSize } from '../support/cli.js';
+import { doubleCtrlCIo } from '../support/fake-io.js';
 
 async function tmp(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'loopcheck-interrupt-'));
@@ -101,30 +100,8 @@ describe.skipIf(process.platform === 'win32')('interrupting the CLI on the virtu
 
   it('verify: a second SIGINT exits at once with 130 (in-process, the exit observed through CommandIo)', async () => {
     const out = await tmp();
-    const stderr: string[] = [];
-    const exits: number[] = [];
-    const sink = (into: string[]) => new Writable({ write(chunk, _enc, cb) { into.push(String(chunk)); cb(); } });
-    const io: CommandIo = {
-      stdout: sink([]),
-      stderr: sink(stderr),
-      env: {},
-      exit(code: number): never {
-        exits.push(code);
-        throw new Error('exit called');
-      },
-      onSignal(handler) {
-        // Two Ctrl-C in a row, as soon as verify listens.
-        setImmediate(() => {
-          handler('SIGINT');
-          try {
-            handler('SIGINT');
-          } catch {
-            // the fake exit throws instead of leaving the process
-          }
-        });
-        return () => {};
-      },
-    };
+    // Two Ctrl-C in a row, as soon as verify listens.
+    const { io, stderr, exits } = doubleCtrlCIo();
     const code = await verify(['--backend', 'virtual', '--suite', 'latency', '--out', out], io);
     expect(exits).toEqual([130]);
     expect(stderr.join('')).toContain('interrupted again, exiting without finishing the report');

@@ -10,8 +10,8 @@
  * Plus: chunks carry the server's record latency (serverLatencyMs) next to captureBufferMs.
  * Without a server / pulseaudio binary these skip with a reason; LOOPCHECK_REQUIRE_REAL_AUDIO=1 fails instead.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -20,8 +20,9 @@ import { createPulseBackend } from '../../src/backends/pulse.js';
 import type { DeviceEvent } from '../../src/backends/types.js';
 import { LoopcheckError } from '../../src/errors.js';
 import { decodeWav } from '../../src/wav.js';
-import { ROOT } from '../support/cli.js';
+import { ROOT, sleep } from '../support/cli.js';
 import { collect } from '../support/loopback.js';
+import { startPrivateDaemon } from '../support/private-pulse.js';
 import { requireCommand } from '../support/require.js';
 import { probePulse, requirePulseServer } from '../native/pulse-support.js';
 
@@ -30,79 +31,6 @@ const haveServer = requirePulseServer(probe);
 const haveDaemon = probe.libpulse && requireCommand('pulseaudio', 'apt-get install -y --no-install-recommends pulseaudio pulseaudio-utils');
 const backend = createPulseBackend();
 const ENTRY = path.join(ROOT, 'test', 'support', 'cli-entry.ts');
-
-// ---- a private daemon (flags copied from scripts/ci/pulse.sh) ----
-
-interface PrivateDaemon {
-  /** `unix:<dir>/sock/native` */
-  server: string;
-  pid: number;
-  /** Env for a client of this daemon only (private HOME for libpulse's cookie). */
-  clientEnv: Record<string, string>;
-  kill(): void;
-  /** Kills it if still alive and removes its directory. */
-  dispose(): void;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function startPrivateDaemon(): Promise<PrivateDaemon> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lc-pulse-'));
-  for (const d of ['home', 'runtime', 'config', 'state', 'sock']) mkdirSync(path.join(dir, d));
-  chmodSync(path.join(dir, 'runtime'), 0o700);
-  chmodSync(dir, 0o755);
-  chmodSync(path.join(dir, 'sock'), 0o755);
-  const socket = path.join(dir, 'sock', 'native');
-  const server = `unix:${socket}`;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: path.join(dir, 'home'),
-    XDG_RUNTIME_DIR: path.join(dir, 'runtime'),
-    XDG_CONFIG_HOME: path.join(dir, 'config'),
-    PULSE_RUNTIME_PATH: path.join(dir, 'runtime'),
-    PULSE_STATE_PATH: path.join(dir, 'state'),
-  }; // no DBUS_SESSION_BUS_ADDRESS, DISPLAY or PULSE_SERVER (pulseaudio.md)
-  const log = openSync(path.join(dir, 'pulseaudio.log'), 'w');
-  const realtime = process.getuid?.() === 0 ? 'true' : 'false';
-  const child: ChildProcess = spawn(
-    'pulseaudio',
-    [
-      '--daemonize=no', '--system=false', '-n', '--fail=true', '--exit-idle-time=-1', '--disallow-exit',
-      '--use-pid-file=false', '--no-cpu-limit', `--realtime=${realtime}`, '--high-priority=true', '--log-target=stderr',
-      `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
-      '--load=module-null-sink sink_name=loop rate=48000 channels=2 format=float32le norewinds=1 sink_properties=device.description=loopcheck-loop',
-      '--load=module-always-sink',
-    ],
-    { env, stdio: ['ignore', log, log] },
-  );
-  closeSync(log);
-  const clientEnv = { HOME: env.HOME!, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR!, PULSE_SERVER: server };
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
-  const daemon: PrivateDaemon = {
-    server,
-    pid: child.pid!,
-    clientEnv,
-    kill: () => {
-      if (alive()) child.kill('SIGKILL');
-    },
-    dispose: () => {
-      daemon.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  // Ready when `loop` is listed (23–153 ms measured; hang guard 10 s).
-  for (let i = 0; i < 200; i++) {
-    const r = spawnSync('pactl', ['list', 'short', 'sinks'], { env: { ...process.env, ...clientEnv }, encoding: 'utf8' });
-    if (r.status === 0 && /^\d+\s+loop\s/m.test(r.stdout)) return daemon;
-    if (!alive()) break;
-    await sleep(50);
-  }
-  const text = readFileSync(path.join(dir, 'pulseaudio.log'), 'utf8').slice(-2000);
-  daemon.dispose();
-  throw new Error(`private pulseaudio did not come up:\n${text}`);
-}
 
 // ---- helpers ----
 
