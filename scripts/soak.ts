@@ -8,8 +8,8 @@
  * RSS, heapUsed (main thread, after a forced GC when --expose-gc is on, so it is retained memory), overruns,
  * discontinuities, dropouts and write → delivery latency. Outputs: DIR/soak.csv, DIR/soak.svg, DIR/soak.json.
  *
- * Exit 0 within thresholds; 1 when RSS grew more than `--max-rss-growth-mb` after the warm-up (median of the last 3
- * samples − median of the first 3 at or after `--warmup-s`) or overruns exceeded `--max-overruns` (or dropouts
+ * Exit 0 within thresholds; 1 when RSS grew more than `--max-rss-growth-mb` after the warm-up (median of the last
+ * third of the samples − median of the first third at or after `--warmup-s`, at least 3 each) or overruns exceeded `--max-overruns` (or dropouts
  * `--max-dropouts`, when given); 2 on a usage or setup error; 130 on Ctrl-C (the outputs so far are written).
  *
  * The soak's own memory is flat by construction: stimuli are built once, each window records channel 0 into a
@@ -475,9 +475,11 @@ async function soak(o: Options): Promise<number> {
 
   // Verdict: RSS growth after warm-up, overruns, dropouts (when asked). RSS swings by several MB from sample to
   // sample with the phase of the window cycle (recordings growing, analysis buffers returned to the allocator or
-  // not), so the growth compares medians of (up to) 3 samples: the first ones after warm-up and the last ones.
+  // not), so the growth compares medians: of the first third of the samples after warm-up and of the last
+  // third (at least 3 each when there are 6; a 2-minute run at 10 s samples swung ±4 MB with 3-sample medians,
+  // so CI samples every 5 s: 6 and 6).
   const after = samples.filter((s) => s.tSeconds >= o.warmupSeconds);
-  const edge = Math.min(3, Math.floor(after.length / 2));
+  const edge = Math.min(Math.max(3, Math.floor(after.length / 3)), Math.floor(after.length / 2));
   const median = (xs: number[]): number => percentile(xs, 50)!;
   const rssAtWarmupMb = edge > 0 ? median(after.slice(0, edge).map((s) => s.rssMb)) : null;
   const rssAtEndMb = edge > 0 ? median(after.slice(-edge).map((s) => s.rssMb)) : null;
