@@ -39,6 +39,8 @@ export interface NativeStreamSession<Options, Info extends NativeStreamInfoBase>
   play(interleaved: Float32Array): Promise<NativePlayResult>;
   closePlayback(): void;
   close(): void;
+  /** The audio library behind the backend, e.g. "libpulse 16.1.0" or "WASAPI (Wine 10.0)". */
+  libraryVersion?(): string;
 }
 
 export interface NativeStreamInfoBase {
@@ -269,9 +271,16 @@ export async function openNativeLoopback<Options, Info extends NativeStreamInfoB
     ? new LazyNativeRenderStream(session, args.renderOptions, { ...capture.format, bufferMs: capture.bufferMs })
     : new NativeRenderStream(session, args.renderOptions);
   let closed = false;
+  let library: string | undefined;
+  try {
+    library = session.libraryVersion?.();
+  } catch {
+    library = undefined; // a report without it beats no session
+  }
   return {
     backend: args.backend,
     simulated: false,
+    ...(library ? { library } : {}),
     device: args.device,
     capture,
     render,

@@ -110,6 +110,8 @@ export interface RenderStream {
 export interface LoopbackSession {
   readonly backend: BackendName;
   readonly simulated: boolean;
+  /** The audio library behind a native backend (libpulse version, "WASAPI (Wine 10.0)"), for reports. */
+  readonly library?: string;
   readonly device: { id: string; name: string };
   readonly capture: CaptureStream;
   readonly render: RenderStream;

@@ -389,6 +389,7 @@ export async function runSuites(options: RunOptions): Promise<Report> {
       node: process.version,
       hostname: os.hostname(),
       ...(session.simulated ? {} : addonVersion()),
+      ...(session.library ? { library: session.library } : {}),
       ...(options.impair ? { impair: options.impair } : {}),
     },
     startedAt: startedAt.toISOString(),

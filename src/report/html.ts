@@ -280,6 +280,8 @@ function environmentTable(report: Report): string {
     ['Format', `${f.sampleRate} Hz, ${f.channels} ch, ${f.sampleFormat}`],
     ['Buffer', formatValue(f.bufferMs, 'ms')],
     ['loopcheck version', report.version],
+    ...(report.environment.addon ? ([['Native addon', report.environment.addon]] as [string, string][]) : []),
+    ...(report.environment.library ? ([['Audio library', report.environment.library]] as [string, string][]) : []),
     ['Started', report.startedAt],
     ['Duration', formatDurationMs(report.durationMs)],
   ];

@@ -36,7 +36,8 @@ export interface Report {
   summary: ReportSummary;
   cases: CaseResult[];
   /** `addon`: the native addon's version, when the backend ran through it (not on virtual). */
-  environment: { os: string; node: string; hostname: string; addon?: string; impair?: Record<string, number> };
+  /** `library`: the audio library behind a native backend, e.g. "libpulse 16.1.0" or "WASAPI (Wine 10.0)". */
+  environment: { os: string; node: string; hostname: string; addon?: string; library?: string; impair?: Record<string, number> };
   startedAt: string;
   durationMs: number;
 }

@@ -21,6 +21,9 @@ describe.runIf(pulse)('loopcheck verify --backend pulse', () => {
     expect(r.stdout).not.toContain('SIMULATED');
     expect(report.backend).toBe('pulse');
     expect(report.simulated).toBe(false);
+    // Stamped with what ran: the addon (package version) and libpulse's own version.
+    expect(report.environment.addon).toBe(report.version);
+    expect(report.environment.library).toMatch(/^\d+\.\d+/);
     expect(report.summary.latencyMsMax).toBeLessThan(100);
     expect(report.summary.dropouts).toBe(0);
     // float32 end to end through a null sink: the path is digital, bit-exact in every run we measured.
