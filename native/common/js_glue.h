@@ -17,6 +17,7 @@
 #include "common/binding.h"
 #include "common/errors.h"
 #include "common/stream_pump.h"
+#include "common/write_marks.h"
 
 namespace loopcheck {
 
@@ -181,7 +182,15 @@ Napi::Value PlayPromise(const Napi::CallbackInfo& info, const char* tsfn_name, E
       out.Set("writeTimeMs", Napi::Number::New(env, static_cast<double>(r->write_time_ns) / 1e6));
       out.Set("framesWritten", Napi::Number::New(env, static_cast<double>(r->frames_written)));
       out.Set("underruns", Napi::Number::New(env, r->underruns));
-      SetWriteMarks(env, out, r->marks);
+      // writeMarks = Float64Array [frame, timeMs, frame, timeMs, …]: one pair per write call (monotonic ms).
+      const auto& marks = r->marks.marks();
+      Napi::Float64Array arr = Napi::Float64Array::New(env, marks.size() * 2);
+      for (size_t i = 0; i < marks.size(); i++) {
+        arr[i * 2] = static_cast<double>(marks[i].frame);
+        arr[i * 2 + 1] = static_cast<double>(marks[i].time_ns) / 1e6;
+      }
+      out.Set("writeMarks", arr);
+      out.Set("writeMarksDropped", Napi::Number::New(env, static_cast<double>(r->marks.dropped())));
       ctx->deferred.Resolve(out);
     });
     if (st != napi_ok) delete result;
