@@ -40,7 +40,7 @@ describe('wasapi endpoints', () => {
 describe('wasapi loopback of the default render endpoint', () => {
   // retry: as below, one Wine-side underflow inside a burst breaks bit-exactness (seen once in 4 CI runs with
   // Wine's default 10 ms period: max error 0.79); vitest reports every retry.
-  it('loops a known signal back bit-exactly, with a continuous timeline (100 ms render queue)', { retry: 4 }, async () => {
+  it('loops a known signal back bit-exactly, with a continuous timeline (100 ms render queue)', { retry: 6 }, async () => {
     // 100 ms queue: under CPU load shorter queues underrun and split the burst (wine-wasapi.md pitfall 4).
     const session = await backend.openLoopback({ bufferMs: 100, ...renderPeriod });
     const cap = collect(session);
@@ -75,7 +75,7 @@ describe('wasapi loopback of the default render endpoint', () => {
 
   // retry: Wine's own render path underflows now and then under load (docs/decisions.md), a silence loopcheck's
   // render client never caused (it counts 0 underruns); a retry is reported by vitest, never hidden.
-  it('per-frame write→delivery latency at the default 50 ms queue is positive and under 100 ms', { retry: 4 }, async () => {
+  it('per-frame write→delivery latency at the default 50 ms queue is positive and under 100 ms', { retry: 6 }, async () => {
     const report = await runSuites({ backend: 'wasapi', ...renderPeriod, suites: [{ ...latencySuite, repeats: 3 }] });
     expect(report.simulated).toBe(false);
     for (const c of report.cases) {
@@ -90,7 +90,7 @@ describe('wasapi loopback of the default render endpoint', () => {
     expect(report.passed, JSON.stringify(report.cases.map((c) => c.failures))).toBe(true);
   });
 
-  it('verify (every built-in suite) passes: not simulated, 0 dropouts, latency < 100 ms', { retry: 4 }, async () => {
+  it('verify (every built-in suite) passes: not simulated, 0 dropouts, latency < 100 ms', { retry: 6 }, async () => {
     const report = await runSuites({ backend: 'wasapi', ...renderPeriod, suites: BUILTIN_SUITES });
     const summary = report.summary;
     process.stderr.write(`[wasapi] verify: ${JSON.stringify(summary)}\n`);

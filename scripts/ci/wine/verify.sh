@@ -3,7 +3,7 @@
 # Wine 10: set-up (cached) and the mingw build first, so it works on a fresh machine; extra arguments go to
 # verify. Exit status: verify's (0 pass, 1 fail, 2 bad input), or 1 when set-up/build failed.
 #   --render-period-ms 20: Wine's PulseAudio stream then buffers 60 ms instead of 30 (docs/decisions.md).
-#   LOOPCHECK_WINE_ATTEMPTS=N (default 1; .ci/run uses 5): Wine's own render path still underflows now and then
+#   LOOPCHECK_WINE_ATTEMPTS=N (default 1; .ci/run uses 7): Wine's own render path still underflows now and then
 #   under load (a silence our render client never caused: docs/decisions.md), so CI may run verify again after
 #   a failing attempt. Every attempt's verdict is printed; a bad-input exit (2) is never retried.
 set -eu
